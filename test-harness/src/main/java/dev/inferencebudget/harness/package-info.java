@@ -1,0 +1,2 @@
+/** Simulators, the sandbox, end-to-end scenarios, workload replay and benchmarks. */
+package dev.inferencebudget.harness;
