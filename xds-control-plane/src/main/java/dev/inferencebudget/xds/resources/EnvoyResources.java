@@ -36,6 +36,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.MetadataOptions;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -243,11 +244,17 @@ public final class EnvoyResources {
             .addRequestAttributes("request.path")
             .addRequestAttributes("request.method")
             .addRequestAttributes("request.id")
+            .setMetadataOptions(
+                MetadataOptions.newBuilder()
+                    .setReceivingNamespaces(
+                        MetadataOptions.MetadataNamespaces.newBuilder().addUntyped("envoy.lb")))
             .build();
     HttpConnectionManager hcm =
         HttpConnectionManager.newBuilder()
             .setStatPrefix("ingress")
             .setStreamIdleTimeout(Durations.fromMillis(options.streamIdleTimeout().toMillis()))
+            // off: it would count the time a request is held during a cold start
+            .setRequestTimeout(ZERO)
             .setRds(
                 Rds.newBuilder()
                     .setRouteConfigName(config.routeConfigName())
