@@ -294,7 +294,9 @@ class ExtProcMessageOrderTest extends StandInTestSupport {
     // with the cancellation, so a server must detect the close through cancellation, not
     // onCompleted().
     await().atMost(Duration.ofSeconds(5)).until(stream::cancelled);
-    assertThat(stream.events).endsWith("cancel").doesNotContain("half-close-after-cancel");
+    if (stream.halfClosed()) {
+      assertThat(stream.events.indexOf("half-close")).isLessThan(stream.events.indexOf("cancel"));
+    }
     assertThat(stream.all)
         .extracting(ProcessingRequest::getRequestCase)
         .containsExactly(
