@@ -195,6 +195,24 @@ public final class AdsClient implements AutoCloseable {
     return accepted(ROUTE, RouteConfiguration.class);
   }
 
+  /**
+   * Routes a request with the accepted route table {@code routeConfigName}, clusters and endpoints,
+   * as Envoy's router would (see {@link RouteMatcher}).
+   *
+   * @param headers request headers, lower-case names
+   */
+  public RouteMatcher.Decision route(
+      String routeConfigName, String authority, String path, Map<String, String> headers) {
+    synchronized (lock) {
+      RouteConfiguration routes =
+          (RouteConfiguration) types.get(ROUTE).resources.get(routeConfigName);
+      if (routes == null) {
+        return new RouteMatcher.NoRoute();
+      }
+      return RouteMatcher.route(routes, clusters(), endpoints(), authority, path, headers);
+    }
+  }
+
   /** The version_info last accepted for a type ("" before the first ACK). */
   public String acceptedVersion(String typeUrl) {
     synchronized (lock) {

@@ -15,6 +15,7 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,6 +80,31 @@ class XdsControlPlaneAdsTest {
     assertThat(routes.get(2).getDirectResponse().getStatus()).isEqualTo(404);
     await().atMost(WAIT).until(() -> xds.isRoutable("team-a/llama"));
     assertThat(xds.isRoutable("team-b/qwen")).as("no ready replica").isFalse();
+
+    assertThat(
+            envoy.route(
+                "llm_routes",
+                "gw:8080",
+                "/v1/chat/completions",
+                Map.of("x-ibc-model", "team-a/llama")))
+        .isInstanceOfSatisfying(
+            RouteMatcher.ToCluster.class,
+            to -> {
+              assertThat(to.cluster()).isEqualTo(llama);
+              assertThat(to.endpoints())
+                  .extracting(a -> a.getHostString() + ":" + a.getPort())
+                  .containsExactly("10.0.0.1:8000");
+              assertThat(to.timeout()).isZero();
+              assertThat(to.idleTimeout()).isEqualTo(Duration.ofHours(1));
+            });
+    assertThat(envoy.route("llm_routes", "gw", "/v1/models", Map.of()))
+        .isInstanceOfSatisfying(
+            RouteMatcher.DirectResponse.class,
+            direct -> {
+              assertThat(direct.status()).isEqualTo(404);
+              assertThat(direct.headers()).containsEntry("content-type", "application/json");
+              assertThat(direct.body()).contains("model_not_found");
+            });
   }
 
   @Test

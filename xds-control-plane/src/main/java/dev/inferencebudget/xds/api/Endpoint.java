@@ -1,5 +1,6 @@
 package dev.inferencebudget.xds.api;
 
+import com.google.common.net.InetAddresses;
 import java.util.Objects;
 
 /**
@@ -12,8 +13,10 @@ import java.util.Objects;
 public record Endpoint(String address, int port, boolean ready) {
   public Endpoint {
     Objects.requireNonNull(address, "address");
-    if (address.isBlank()) {
-      throw new IllegalArgumentException("endpoint address must not be blank");
+    // Envoy takes only IP literals in EDS socket addresses and NACKs the whole assignment otherwise
+    if (!InetAddresses.isInetAddress(address)) {
+      throw new IllegalArgumentException(
+          "endpoint address = \"" + address + "\", must be an IP address");
     }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("endpoint port = " + port + ", must be in 1..65535");

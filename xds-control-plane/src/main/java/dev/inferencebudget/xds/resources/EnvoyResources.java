@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
+import dev.inferencebudget.xds.api.Endpoint;
 import dev.inferencebudget.xds.api.ModelEndpoints;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
@@ -45,6 +46,8 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -153,7 +156,14 @@ public final class EnvoyResources {
         LocalityLbEndpoints.newBuilder()
             .setLocality(Locality.newBuilder().setZone("ibc"))
             .setLoadBalancingWeight(UInt32Value.of(1));
-    for (var endpoint : model.readyEndpoints()) {
+    // sorted and de-duplicated: the informer's order must not make a new version, and grpc-xds
+    // rejects an assignment that lists an address twice
+    List<Endpoint> ready =
+        model.readyEndpoints().stream()
+            .distinct()
+            .sorted(Comparator.comparing(Endpoint::address).thenComparingInt(Endpoint::port))
+            .toList();
+    for (Endpoint endpoint : ready) {
       locality.addLbEndpoints(
           LbEndpoint.newBuilder()
               .setHealthStatus(HealthStatus.HEALTHY)

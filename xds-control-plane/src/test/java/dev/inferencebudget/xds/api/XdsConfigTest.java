@@ -76,6 +76,13 @@ class XdsConfigTest {
   }
 
   @Test
+  void endpointHostnameIsRejectedBecauseEnvoyNeedsAnIp() {
+    assertThatThrownBy(() -> Endpoint.ready("vllm-0.default.svc", 8000))
+        .hasMessageContaining("must be an IP address");
+    assertThat(Endpoint.ready("fd00::1", 8000).address()).isEqualTo("fd00::1");
+  }
+
+  @Test
   void endpointPortOutOfRangeIsRejected() {
     assertThatThrownBy(() -> Endpoint.ready("10.0.0.1", 0)).hasMessageContaining("port = 0");
   }

@@ -68,6 +68,25 @@ class EnvoyResourcesTest {
   }
 
   @Test
+  void loadAssignmentIgnoresEndpointOrderAndDuplicates() {
+    ClusterLoadAssignment forward =
+        resources.loadAssignment(
+            new ModelEndpoints(
+                "ns/m",
+                List.of(Endpoint.ready("10.0.0.1", 8000), Endpoint.ready("10.0.0.2", 8000))));
+    ClusterLoadAssignment reversed =
+        resources.loadAssignment(
+            new ModelEndpoints(
+                "ns/m",
+                List.of(
+                    Endpoint.ready("10.0.0.2", 8000),
+                    Endpoint.ready("10.0.0.1", 8000),
+                    Endpoint.ready("10.0.0.2", 8000))));
+    assertThat(reversed).isEqualTo(forward);
+    assertThat(forward.getEndpoints(0).getLbEndpointsCount()).isEqualTo(2);
+  }
+
+  @Test
   void routeTableMatchesTheRoutingHeaderExactlyWithTimeoutOffAndFallsBackTo404() {
     RouteConfiguration routes = resources.routeConfiguration(List.of("ns/b", "ns/a"));
     assertThat(routes.getName()).isEqualTo("llm_routes");
