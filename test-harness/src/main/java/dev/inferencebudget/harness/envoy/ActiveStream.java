@@ -50,6 +50,7 @@ final class ActiveStream implements FilterCallbacks {
   private final List<Buffer> pendingUpstreamData = new ArrayList<>();
   private boolean pendingUpstreamEnd;
   private HttpClientResponse upstreamResponse;
+  private boolean upstreamCancelled;
 
   // timers
   private long idleTimerId = -1;
@@ -321,7 +322,7 @@ final class ActiveStream implements FilterCallbacks {
   }
 
   private void onUpstreamFailure(Throwable cause) {
-    if (completed) {
+    if (completed || upstreamCancelled) {
       return;
     }
     if (responseStarted) {
@@ -525,7 +526,10 @@ final class ActiveStream implements FilterCallbacks {
 
   private void cancelUpstream() {
     cancelRouteTimer();
-    if (upstreamRequest != null && !completed) {
+    if (upstreamRequest != null && !completed && !upstreamCancelled) {
+      // The reset reports back through the exception handlers; this stream has already decided its
+      // outcome.
+      upstreamCancelled = true;
       upstreamRequest.reset();
     }
   }

@@ -37,9 +37,24 @@ abstract class StandInTestSupport {
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @BeforeAll
-  static void startShared() {
+  static void startShared() throws Exception {
     vertx = Vertx.vertx();
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    warmUp();
+  }
+
+  /**
+   * One request through a throwaway stand-in, so that class loading in a cold JVM does not eat into
+   * the short message timeouts the tests use.
+   */
+  private static void warmUp() throws Exception {
+    StandInTestSupport warm = new StandInTestSupport() {};
+    try {
+      warm.start(StandInTestSupport::continueAll, ExtProcFilterConfig.builder().build());
+      warm.post("/warm-up", "{}");
+    } finally {
+      warm.closeAll();
+    }
   }
 
   @AfterAll
@@ -52,6 +67,7 @@ abstract class StandInTestSupport {
     for (int i = closeables.size() - 1; i >= 0; i--) {
       closeables.get(i).close();
     }
+    closeables.clear();
   }
 
   /**
