@@ -107,12 +107,15 @@ public final class AdsClient implements AutoCloseable {
     }
   }
 
+  /** Responses kept for {@link #responses()}; a long sandbox run must not grow without bound. */
+  public static final int HISTORY_LIMIT = 10_000;
+
   private final Options options;
   private final ManagedChannel ownedChannel;
   private final StreamObserver<DiscoveryRequest> requests;
   private final Object lock = new Object();
   private final Map<String, TypeState> types = new HashMap<>();
-  private final List<ReceivedResponse> history = new ArrayList<>();
+  private final java.util.ArrayDeque<ReceivedResponse> history = new java.util.ArrayDeque<>();
   private final List<Consumer<ReceivedResponse>> listeners = new CopyOnWriteArrayList<>();
   private volatile Throwable streamError;
   private volatile boolean streamClosed;
@@ -227,7 +230,7 @@ public final class AdsClient implements AutoCloseable {
     }
   }
 
-  /** Every response processed so far, in order. */
+  /** The last {@value #HISTORY_LIMIT} responses processed, oldest first. */
   public List<ReceivedResponse> responses() {
     synchronized (lock) {
       return List.copyOf(history);
@@ -306,7 +309,10 @@ public final class AdsClient implements AutoCloseable {
               error == null,
               error == null ? "" : error,
               options.nanoClock().getAsLong());
-      history.add(received);
+      history.addLast(received);
+      if (history.size() > HISTORY_LIMIT) {
+        history.removeFirst();
+      }
       if (error == null) {
         if (type.equals(CLUSTER)) {
           resubscribe(ENDPOINT, edsNames());

@@ -8,6 +8,7 @@ import dev.inferencebudget.xds.api.Endpoint;
 import dev.inferencebudget.xds.api.ModelEndpoints;
 import dev.inferencebudget.xds.api.XdsConfig;
 import dev.inferencebudget.xds.resources.EnvoyResources;
+import dev.inferencebudget.xds.server.AdsCache;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -170,9 +171,7 @@ class XdsControlPlaneAdsTest {
                         && rejectReady.get()
                     ? Optional.of("endpoint 10.0.0.1 rejected by test")
                     : Optional.empty());
-    await()
-        .atMost(WAIT)
-        .until(() -> envoy.endpoints().containsKey(EnvoyResources.clusterName("ns/a")));
+    awaitSyncedClients(1);
 
     xds.update(List.of(model("ns/a", Endpoint.ready("10.0.0.1", 8000))));
 
@@ -203,12 +202,7 @@ class XdsControlPlaneAdsTest {
                 resource instanceof ClusterLoadAssignment cla && cla.getEndpointsCount() > 0
                     ? Optional.of("rejected")
                     : Optional.empty());
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                xds.ackedVersions().stream().filter(c -> !c.ackedVersionsByType().isEmpty()).count()
-                    == 2);
+    awaitSyncedClients(2);
 
     xds.update(List.of(model("ns/a", Endpoint.ready("10.0.0.1", 8000))));
     await().atMost(WAIT).until(() -> nacks("endpoint") == 1.0);
@@ -223,6 +217,27 @@ class XdsControlPlaneAdsTest {
 
     await().atMost(WAIT).until(() -> xds.isRoutable("ns/a"));
     await().atMost(WAIT).until(() -> events.equals(List.of("ns/a=true")));
+  }
+
+  @Test
+  void anEnvoyConnectingLaterDoesNotMakeRoutableModelsFlap() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    xds.addRoutabilityListener((model, routable) -> events.add(model + "=" + routable));
+    List<ModelEndpoints> models = new ArrayList<>();
+    IntStream.range(0, 200)
+        .forEach(
+            i -> models.add(model("ns/m" + i, Endpoint.ready("10.2.0." + (i % 250), 8000 + i))));
+    xds.update(models);
+    envoy("envoy-0", ResourceValidator.ACCEPT_ALL);
+    await().atMost(WAIT).until(() -> events.size() == 200);
+
+    AdsClient late = envoy("envoy-1", ResourceValidator.ACCEPT_ALL);
+    await().atMost(WAIT).until(() -> late.endpoints().size() == 200 && late.routes().size() == 1);
+    // the late Envoy's ACKs are in; a model that had flapped would show up as false
+    xds.update(List.of());
+    await().atMost(WAIT).until(() -> xds.routableModels().isEmpty());
+    assertThat(events.subList(0, 200)).allMatch(e -> e.endsWith("=true"));
+    assertThat(events.subList(200, events.size())).hasSize(200).allMatch(e -> e.endsWith("=false"));
   }
 
   @Test
@@ -297,6 +312,14 @@ class XdsControlPlaneAdsTest {
     } finally {
       standalone.close();
     }
+  }
+
+  private void awaitSyncedClients(int count) {
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                xds.ackedVersions().stream().filter(AdsCache.ClientAcks::synced).count() == count);
   }
 
   private XdsControlPlane start(XdsConfig config) throws Exception {

@@ -62,7 +62,10 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
 
   /** What a client has ACKed, for inspection. */
   public record ClientAcks(
-      long streamId, String nodeId, Map<String, Map<String, Long>> ackedVersionsByType) {}
+      long streamId,
+      String nodeId,
+      boolean synced,
+      Map<String, Map<String, Long>> ackedVersionsByType) {}
 
   private static final Logger LOG = LoggerFactory.getLogger(AdsCache.class);
 
@@ -188,7 +191,7 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
       for (Client client : clients.values()) {
         Map<String, Map<String, Long>> acked = new TreeMap<>();
         client.byType.forEach((type, sub) -> acked.put(type, Map.copyOf(sub.acked)));
-        result.add(new ClientAcks(client.id, client.nodeId, acked));
+        result.add(new ClientAcks(client.id, client.nodeId, client.synced, acked));
       }
       return result;
     }
@@ -243,6 +246,7 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
             break;
           }
         }
+        sub.answered.addAll(answered.contents().keySet());
         if (request.hasErrorDetail()) {
           nacks.labelValues(TypeUrls.label(type)).inc();
           LOG.warn(
@@ -259,8 +263,10 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
             sub.acked.clear();
           }
           sub.acked.putAll(answered.contents());
+          sub.ackedOnce = true;
           changed = true;
         }
+        changed |= client.updateSynced();
       }
       List<String> names = request.getResourceNamesList();
       // xDS "legacy wildcard": an empty list is a wildcard only until the client has named
@@ -453,6 +459,11 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
     boolean everNamed;
     Set<String> names = Set.of();
     boolean responded;
+    boolean ackedOnce;
+
+    /** Names carried by a response the client answered, with an ACK or a NACK. */
+    final Set<String> answered = new java.util.HashSet<>();
+
     final Map<String, Long> sent = new HashMap<>();
     final Map<String, Long> acked = new HashMap<>();
     final Map<String, InFlight> inFlight = new LinkedHashMap<>();
@@ -465,9 +476,44 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
     final long id;
     String nodeId = "";
     final Map<String, Subscription> byType = new HashMap<>();
+    boolean synced;
 
     Client(long id) {
       this.id = id;
+    }
+
+    /**
+     * A client is synced once it has ACKed clusters and answered endpoints for each of them and the
+     * route tables it asked for, as Envoy finishes initializing before it serves (a rejected
+     * resource counts as answered: Envoy initializes anyway once its initial fetch times out).
+     * Sticky: later changes are what routability tracks.
+     *
+     * @return whether it just became synced
+     */
+    boolean updateSynced() {
+      if (synced) {
+        return false;
+      }
+      Subscription clusters = byType.get(TypeUrls.CLUSTER);
+      if (clusters == null || !clusters.ackedOnce) {
+        return false;
+      }
+      Subscription endpoints = byType.get(TypeUrls.ENDPOINT);
+      Set<String> answeredEndpoints = endpoints == null ? Set.of() : endpoints.answered;
+      if (!answeredEndpoints.containsAll(clusters.acked.keySet())) {
+        return false;
+      }
+      Subscription routes = byType.get(TypeUrls.ROUTE);
+      if (routes != null && !routes.wildcard && !routes.answered.containsAll(routes.names)) {
+        return false;
+      }
+      synced = true;
+      return true;
+    }
+
+    @Override
+    public boolean synced() {
+      return synced;
     }
 
     @Override

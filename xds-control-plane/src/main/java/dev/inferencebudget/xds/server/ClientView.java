@@ -13,6 +13,13 @@ public interface ClientView {
   /** The node id from the client's first request ("" until known). */
   String nodeId();
 
+  /**
+   * Whether the client has finished its initial sync (clusters ACKed, their endpoints and its route
+   * tables answered). Envoy serves no traffic before that, so an unsynced client does not hold back
+   * routability.
+   */
+  boolean synced();
+
   /** Whether the client has subscribed to {@code name} of this type (wildcard included). */
   boolean subscribes(String typeUrl, String name);
 

@@ -11,13 +11,16 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Decides which models are routable from what each connected client has ACKed.
  *
- * <p>A client counts for a model once it subscribes to the model's cluster (Envoy subscribes to
- * every cluster with a wildcard CDS request; a proxyless gRPC client only to the ones it uses). A
- * model is routable when it has a ready replica and every client that counts for it has ACKed
+ * <p>A client counts for a model once it has finished its initial sync (before that Envoy serves
+ * nothing, and counting it would make every model flap when an Envoy connects) and subscribes to
+ * the model's cluster (Envoy subscribes to every cluster with a wildcard CDS request; a proxyless
+ * gRPC client only to the ones it uses). A model is routable when it has a ready replica and every
+ * client that counts for it has ACKed
  *
  * <ul>
  *   <li>the cluster, at a version no older than the one that created it,
@@ -107,13 +110,17 @@ public final class RoutabilityTracker implements AdsCache.Observer {
     List<String> stoppedRoutable = new ArrayList<>();
     next.stream().filter(key -> !previous.contains(key)).sorted().forEach(becameRoutable::add);
     previous.stream().filter(key -> !next.contains(key)).sorted().forEach(stoppedRoutable::add);
-    notifications.execute(
-        () -> {
-          for (RoutabilityListener listener : listeners) {
-            stoppedRoutable.forEach(key -> listener.onRoutabilityChanged(key, false));
-            becameRoutable.forEach(key -> listener.onRoutabilityChanged(key, true));
-          }
-        });
+    try {
+      notifications.execute(
+          () -> {
+            for (RoutabilityListener listener : listeners) {
+              stoppedRoutable.forEach(key -> listener.onRoutabilityChanged(key, false));
+              becameRoutable.forEach(key -> listener.onRoutabilityChanged(key, true));
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      // shutting down: clients disconnecting as the server stops are nobody's news
+    }
   }
 
   private boolean isRoutable(ModelVersions versions, Collection<? extends ClientView> clients) {
@@ -122,7 +129,7 @@ public final class RoutabilityTracker implements AdsCache.Observer {
     }
     boolean anyClient = false;
     for (ClientView client : clients) {
-      if (!client.subscribes(TypeUrls.CLUSTER, versions.clusterName())) {
+      if (!client.synced() || !client.subscribes(TypeUrls.CLUSTER, versions.clusterName())) {
         continue;
       }
       anyClient = true;

@@ -45,6 +45,10 @@ class RoutabilityTrackerTest {
             "a client subscribed only to other clusters does not count",
             List.of(client(Set.of("ibc_ns_other"), Map.of(), true)),
             false),
+        Arguments.of(
+            "an Envoy still in its initial sync does not hold the model back",
+            List.of(envoy(1, 5, 2), client(null, Map.of(XdsTypes.C, 1L), true, false)),
+            true),
         Arguments.of("no client at all", List.of(), false));
   }
 
@@ -97,10 +101,23 @@ class RoutabilityTrackerTest {
    */
   private static ClientView client(
       Set<String> clusters, Map<String, Long> ackedByType, boolean subscribesRoutes) {
+    return client(clusters, ackedByType, subscribesRoutes, true);
+  }
+
+  private static ClientView client(
+      Set<String> clusters,
+      Map<String, Long> ackedByType,
+      boolean subscribesRoutes,
+      boolean synced) {
     return new ClientView() {
       @Override
       public long streamId() {
         return 0;
+      }
+
+      @Override
+      public boolean synced() {
+        return synced;
       }
 
       @Override
