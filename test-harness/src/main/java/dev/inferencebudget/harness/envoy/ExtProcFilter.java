@@ -2,6 +2,7 @@ package dev.inferencebudget.harness.envoy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
+import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -342,9 +343,10 @@ final class ExtProcFilter {
   }
 
   private void sendBody(DirectionState s, Buffer data, boolean endStream) {
+    // getBytes() already copies; wrapping that copy avoids a second one for large BUFFERED bodies.
     HttpBody.Builder body =
         HttpBody.newBuilder()
-            .setBody(ByteString.copyFrom(data.getBytes()))
+            .setBody(UnsafeByteOperations.unsafeWrap(data.getBytes()))
             .setEndOfStream(endStream);
     ProcessingRequest.Builder req = newRequest(s);
     if (s.decoding) {

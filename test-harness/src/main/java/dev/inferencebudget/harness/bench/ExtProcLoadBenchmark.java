@@ -1,0 +1,381 @@
+package dev.inferencebudget.harness.bench;
+
+import dev.inferencebudget.extproc.api.ExtProcConfig;
+import dev.inferencebudget.extproc.api.ModelState;
+import dev.inferencebudget.extproc.grpc.ExtProcServer;
+import dev.inferencebudget.extproc.local.InMemoryControllerLink;
+import dev.inferencebudget.extproc.local.InMemoryModelStates;
+import dev.inferencebudget.harness.envoy.Cluster;
+import dev.inferencebudget.harness.envoy.EnvoyStandIn;
+import dev.inferencebudget.harness.envoy.EnvoyStandInConfig;
+import dev.inferencebudget.harness.envoy.ExtProcFilterConfig;
+import dev.inferencebudget.harness.envoy.Route;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.grpc.Server;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The ext_proc load benchmark of issue 3: the Envoy stand-in drives the project's ext_proc server
+ * and, in the same run, a no-op ext_proc server (CONTINUE to every message) and a direct path (no
+ * filter), all in front of the same loopback upstream, at a fixed offered load (open loop: latency
+ * is measured from each request's scheduled send time, so a slow server cannot hide its queueing).
+ * Filter configuration as the spec's bootstrap: request body BUFFERED, response body STREAMED.
+ *
+ * <pre>
+ * mvn -B -q -o -pl test-harness -am compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+ * java -cp test-harness/target/classes:$(cat test-harness/target/classpath.txt) \
+ *   dev.inferencebudget.harness.bench.ExtProcLoadBenchmark --rate=500 --seconds=10
+ * </pre>
+ */
+@Command(
+    name = "ExtProcLoadBenchmark",
+    mixinStandardHelpOptions = true,
+    description =
+        "Added latency and throughput of the ext_proc server vs a no-op server, through the stand-in.")
+public final class ExtProcLoadBenchmark implements Callable<Integer> {
+  static final String MODEL = "llama-3";
+  static final String KEY = "bench/llama";
+
+  @Option(names = "--rate", description = "offered load in requests/s (default: ${DEFAULT-VALUE})")
+  int rate = 500;
+
+  @Option(names = "--seconds", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
+  int seconds = 10;
+
+  @Option(
+      names = "--warmup-seconds",
+      description = "warm-up seconds per run (default: ${DEFAULT-VALUE})")
+  int warmupSeconds = 3;
+
+  @Option(
+      names = "--body-bytes",
+      split = ",",
+      description = "request body sizes (default: ${DEFAULT-VALUE})")
+  int[] bodyBytes = {4 * 1024, 200 * 1024};
+
+  @Option(
+      names = "--max-prompt-tokens",
+      description =
+          "the model's maxPromptTokens; bodies longer in bytes need an exact count (default: ${DEFAULT-VALUE})")
+  long maxPromptTokens = 131_072;
+
+  @Option(
+      names = "--tokens-per-minute",
+      description = "the tenant's token rate; 0 is unlimited (default: ${DEFAULT-VALUE})")
+  long tokensPerMinute = 0;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ExtProcLoadBenchmark()).execute(args));
+  }
+
+  /** The outcome of one run: one path, one body size. */
+  record Result(
+      String path,
+      int bodyBytes,
+      int ok,
+      int errors,
+      java.util.Map<String, Integer> errorKinds,
+      double achievedPerSecond,
+      long[] latencyNanos) {
+    double percentileMillis(double p) {
+      if (latencyNanos.length == 0) {
+        return Double.NaN;
+      }
+      int i = (int) Math.ceil(p / 100.0 * latencyNanos.length) - 1;
+      return latencyNanos[Math.max(0, Math.min(latencyNanos.length - 1, i))] / 1e6;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    Vertx clientVertx = Vertx.vertx();
+    HttpServer upstream = startUpstream(vertx);
+    InMemoryModelStates models =
+        new InMemoryModelStates(
+            List.of(
+                ModelState.ready(
+                        KEY,
+                        List.of(MODEL),
+                        List.of(
+                            new ModelState.Endpoint(
+                                "127.0.0.1:" + upstream.actualPort(), true, "pod-0")))
+                    .withAdmission(
+                        new ModelState.AdmissionPolicy(
+                            maxPromptTokens,
+                            0,
+                            ModelState.MaxTokensPolicy.CLAMP,
+                            tokensPerMinute,
+                            0,
+                            "",
+                            100,
+                            Duration.ofSeconds(30),
+                            ""))));
+    ExtProcServer ibc =
+        ExtProcServer.builder(serverConfig())
+            .modelStates(models)
+            .controllerLink(new InMemoryControllerLink())
+            .build()
+            .start();
+    Server noop = ExtProcLoadBenchmarkNoopServer.start();
+    ExtProcFilterConfig filter =
+        ExtProcFilterConfig.builder()
+            .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
+            .messageTimeout(Duration.ofSeconds(10))
+            .maxMessageTimeout(Duration.ofSeconds(900))
+            .build();
+    EnvoyStandIn direct = standIn(vertx, upstream, null, 0);
+    EnvoyStandIn viaNoop = standIn(vertx, upstream, filter, noop.getPort());
+    EnvoyStandIn viaIbc = standIn(vertx, upstream, filter, ibc.port());
+    HttpClient client =
+        clientVertx.createHttpClient(
+            new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(4096));
+
+    List<Result> results = new ArrayList<>();
+    System.out.printf(
+        Locale.ROOT,
+        "ext_proc load benchmark: offered %d req/s, %d s measured (+%d s warm-up) per run,"
+            + " request BUFFERED / response STREAMED, maxPromptTokens %d, tokensPerMinute %d, %d cores%n",
+        rate,
+        seconds,
+        warmupSeconds,
+        maxPromptTokens,
+        tokensPerMinute,
+        Runtime.getRuntime().availableProcessors());
+    for (int size : bodyBytes) {
+      Buffer body = Buffer.buffer(chatBody(size));
+      for (var path :
+          List.of(List.of("direct", direct), List.of("no-op", viaNoop), List.of("ibc", viaIbc))) {
+        String name = (String) path.get(0);
+        EnvoyStandIn envoy = (EnvoyStandIn) path.get(1);
+        run(client, envoy.port(), body, warmupSeconds, name, size);
+        Result r = run(client, envoy.port(), body, seconds, name, size);
+        results.add(r);
+        print(r);
+      }
+      report(results, size);
+    }
+    client.close().await(10, TimeUnit.SECONDS);
+    direct.close();
+    viaNoop.close();
+    viaIbc.close();
+    ibc.close();
+    noop.shutdownNow();
+    vertx.close().await(10, TimeUnit.SECONDS);
+    clientVertx.close().await(10, TimeUnit.SECONDS);
+    return 0;
+  }
+
+  ExtProcConfig serverConfig() {
+    ExtProcConfig d = ExtProcConfig.defaults();
+    return new ExtProcConfig(
+        "127.0.0.1",
+        0,
+        -1,
+        "ext-proc-bench",
+        d.routingMode(),
+        d.routingHeader(),
+        d.maxRequestBodyBytes(),
+        d.maxMessageTimeout(),
+        d.holdOverrideTimeout(),
+        d.tenantHeaderDefault(),
+        d.priorityHeader(),
+        Optional.empty());
+  }
+
+  static EnvoyStandIn standIn(
+      Vertx vertx, HttpServer upstream, ExtProcFilterConfig filter, int extProcPort) {
+    EnvoyStandInConfig.Builder b =
+        EnvoyStandInConfig.builder().perConnectionBufferLimitBytes(16 * 1024 * 1024);
+    if (filter != null) {
+      b.extProc(filter, new InetSocketAddress("127.0.0.1", extProcPort));
+    }
+    EnvoyStandIn envoy = EnvoyStandIn.start(b.build(), vertx);
+    envoy
+        .clusters()
+        .update(
+            Cluster.ofEndpoints(
+                "llm", List.of(new Cluster.Endpoint("127.0.0.1", upstream.actualPort()))));
+    // The ibc path is routed by the header the server sets; the others by the catch-all to the same
+    // upstream.
+    envoy
+        .routes()
+        .update(
+            List.of(
+                Route.onHeader("model", "x-ibc-model", KEY, "llm"),
+                Route.onPrefix("all", "/", "llm")));
+    return envoy;
+  }
+
+  static HttpServer startUpstream(Vertx vertx) {
+    Buffer reply =
+        Buffer.buffer(
+            "{\"id\":\"c\",\"object\":\"chat.completion\",\"model\":\""
+                + MODEL
+                + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"}}],"
+                + "\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1,\"total_tokens\":1001}}");
+    return vertx
+        .createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
+        .requestHandler(
+            req ->
+                req.body()
+                    .onSuccess(
+                        b ->
+                            req.response()
+                                .putHeader("content-type", "application/json")
+                                .end(reply)))
+        .listen()
+        .await();
+  }
+
+  /** An OpenAI chat body of about {@code bytes} bytes: pseudo-random words, fixed seed. */
+  static String chatBody(int bytes) {
+    String[] words = {
+      "the", "model", "budget", "token", "request", "prompt", "replica", "queue", "tenant",
+          "latency",
+      "answer", "summarise", "document", "paragraph", "kubernetes", "envoy", "memory", "scale",
+          "zero", "cold"
+    };
+    Random random = new Random(42);
+    String head = "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"";
+    String tail = "\"}],\"max_tokens\":16}";
+    StringBuilder sb = new StringBuilder(bytes + 32).append(head);
+    while (sb.length() + tail.length() < bytes) {
+      sb.append(words[random.nextInt(words.length)]).append(' ');
+    }
+    return sb.append(tail).toString();
+  }
+
+  /** Open loop: request i is due at start + i/rate; its latency counts from then. */
+  Result run(HttpClient client, int port, Buffer body, int runSeconds, String name, int size)
+      throws InterruptedException {
+    int total = rate * runSeconds;
+    long[] latencies = new long[total];
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger errors = new AtomicInteger();
+    java.util.Map<String, Integer> errorKinds = new java.util.concurrent.ConcurrentSkipListMap<>();
+    CountDownLatch done = new CountDownLatch(total);
+    long start = System.nanoTime() + 10_000_000L;
+    long intervalNanos = 1_000_000_000L / rate;
+    long[] lastEnd = {start};
+    Thread sender =
+        new Thread(
+            () -> {
+              for (int i = 0; i < total; i++) {
+                long due = start + i * intervalNanos;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                  java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                int index = i;
+                client
+                    .request(
+                        new RequestOptions()
+                            .setMethod(HttpMethod.POST)
+                            .setHost("127.0.0.1")
+                            .setPort(port)
+                            .setURI("/v1/chat/completions")
+                            .putHeader("content-type", "application/json")
+                            .putHeader("authorization", "Bearer sk-bench-" + (index % 16)))
+                    .compose(req -> req.send(body))
+                    .compose(resp -> resp.body().map(b -> resp.statusCode()))
+                    .onComplete(
+                        ar -> {
+                          long end = System.nanoTime();
+                          if (ar.succeeded() && ar.result() == 200) {
+                            latencies[ok.getAndIncrement()] = end - due;
+                          } else {
+                            errors.incrementAndGet();
+                            String kind =
+                                ar.succeeded()
+                                    ? "HTTP " + ar.result()
+                                    : ar.cause().getClass().getSimpleName();
+                            errorKinds.merge(kind, 1, Integer::sum);
+                          }
+                          synchronized (lastEnd) {
+                            lastEnd[0] = Math.max(lastEnd[0], end);
+                          }
+                          done.countDown();
+                        });
+              }
+            },
+            "load-" + name);
+    sender.start();
+    done.await(runSeconds + 120L, TimeUnit.SECONDS);
+    sender.join();
+    long[] measured = Arrays.copyOf(latencies, ok.get());
+    Arrays.sort(measured);
+    double elapsedSeconds;
+    synchronized (lastEnd) {
+      elapsedSeconds = (lastEnd[0] - start) / 1e9;
+    }
+    return new Result(
+        name, size, ok.get(), errors.get(), errorKinds, ok.get() / elapsedSeconds, measured);
+  }
+
+  static void print(Result r) {
+    System.out.printf(
+        Locale.ROOT,
+        "%7s %-7s ok %6d  errors %5d  achieved %7.1f req/s  p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  max %9.3f ms%n",
+        r.bodyBytes() / 1024 + " KB",
+        r.path(),
+        r.ok(),
+        r.errors(),
+        r.achievedPerSecond(),
+        r.percentileMillis(50),
+        r.percentileMillis(90),
+        r.percentileMillis(99),
+        r.percentileMillis(100));
+    if (!r.errorKinds().isEmpty()) {
+      System.out.println("        errors: " + r.errorKinds());
+    }
+  }
+
+  static void report(List<Result> results, int size) {
+    Result direct = find(results, "direct", size);
+    Result noop = find(results, "no-op", size);
+    Result ibc = find(results, "ibc", size);
+    System.out.printf(
+        Locale.ROOT,
+        "%7s ibc/no-op: latency p50 %.2fx, p99 %.2fx; added latency over direct p50 %.2fx, p99 %.2fx;"
+            + " throughput %.2fx%n",
+        size / 1024 + " KB",
+        ibc.percentileMillis(50) / noop.percentileMillis(50),
+        ibc.percentileMillis(99) / noop.percentileMillis(99),
+        (ibc.percentileMillis(50) - direct.percentileMillis(50))
+            / (noop.percentileMillis(50) - direct.percentileMillis(50)),
+        (ibc.percentileMillis(99) - direct.percentileMillis(99))
+            / (noop.percentileMillis(99) - direct.percentileMillis(99)),
+        ibc.achievedPerSecond() / noop.achievedPerSecond());
+  }
+
+  static Result find(List<Result> results, String path, int size) {
+    return results.stream()
+        .filter(r -> r.path().equals(path) && r.bodyBytes() == size)
+        .findFirst()
+        .orElseThrow();
+  }
+}
