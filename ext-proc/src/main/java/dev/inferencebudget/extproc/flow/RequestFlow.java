@@ -121,11 +121,15 @@ public final class RequestFlow {
       long prompt = PromptTokens.upperBound(request, counter.chatFormat());
       boolean exact = false;
       if (policy.maxPromptTokens() > 0 && prompt > policy.maxPromptTokens()) {
-        prompt = PromptTokens.exact(request, counter);
-        exact = true;
-        if (prompt > policy.maxPromptTokens()) {
+        PromptTokens.Count count =
+            PromptTokens.countAgainst(request, counter, policy.maxPromptTokens());
+        prompt = count.tokens();
+        exact = count.kind() == PromptTokens.Kind.EXACT;
+        if (!count.fits(policy.maxPromptTokens())) {
           engine.metrics.promptTokens(modelLabel, true, prompt);
-          refuse(AdmissionError.contextLengthExceeded(prompt, policy.maxPromptTokens()));
+          refuse(
+              AdmissionError.contextLengthExceeded(
+                  prompt, count.kind() == PromptTokens.Kind.AT_LEAST, policy.maxPromptTokens()));
           return;
         }
       }

@@ -62,7 +62,11 @@ public record AdmissionError(
         Map.of());
   }
 
-  public static AdmissionError contextLengthExceeded(long promptTokens, long maxPromptTokens) {
+  /**
+   * @param atLeast counting stopped once the prompt exceeded the limit: it has at least that many
+   */
+  public static AdmissionError contextLengthExceeded(
+      long promptTokens, boolean atLeast, long maxPromptTokens) {
     return new AdmissionError(
         400,
         "context_length_exceeded",
@@ -70,6 +74,7 @@ public record AdmissionError(
         "This model's maximum prompt length is "
             + maxPromptTokens
             + " tokens. However, your prompt has "
+            + (atLeast ? "at least " : "")
             + promptTokens
             + " tokens. Please reduce the length of the prompt.",
         Optional.of("messages"),

@@ -91,6 +91,30 @@ class PromptTokensTest {
   }
 
   @Test
+  void countingAgainstALimitStopsOnceTheOutcomeIsCertain() {
+    TokenCounter o200k = tokenizers.counter("o200k_base");
+    String sentence = "The quick brown fox jumps over the lazy dog near the riverbank at dawn. ";
+    InferenceRequest request = chat(sentence.repeat(3000)); // ~216 KB, ~48k tokens
+    long exact = PromptTokens.exact(request, o200k);
+    long bound = PromptTokens.upperBound(request, o200k.chatFormat());
+
+    PromptTokens.Count roomy = PromptTokens.countAgainst(request, o200k, bound - 1);
+    assertThat(roomy.kind()).isEqualTo(PromptTokens.Kind.AT_MOST);
+    assertThat(roomy.tokens()).isBetween(exact, bound - 1);
+    assertThat(roomy.fits(bound - 1)).isTrue();
+
+    // Just under the true count: every piece is counted, and the pieces add up to the whole.
+    PromptTokens.Count tight = PromptTokens.countAgainst(request, o200k, exact - 1);
+    assertThat(tight.kind()).isEqualTo(PromptTokens.Kind.AT_LEAST);
+    assertThat(tight.tokens()).isEqualTo(exact);
+    assertThat(tight.fits(exact - 1)).isFalse();
+
+    PromptTokens.Count small = PromptTokens.countAgainst(request, o200k, 1000);
+    assertThat(small.kind()).isEqualTo(PromptTokens.Kind.AT_LEAST);
+    assertThat(small.tokens()).isGreaterThan(1000).isLessThan(exact);
+  }
+
+  @Test
   void specialTokenTextIsCountedAsOrdinaryText() {
     assertThat(tokenizers.counter("o200k_base").count("<|endoftext|>")).isGreaterThan(1);
   }
