@@ -35,6 +35,9 @@ public final class RequestFlow {
   /** Margin kept between our own wait deadlines and Envoy's, so our 503 arrives before its 504. */
   static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
 
+  /** The cap on waits when Envoy's deadline is not ours to extend (overrides disabled). */
+  static final Duration NO_DEADLINE = Duration.ofDays(1);
+
   private enum Phase {
     NEW,
     HELD,
@@ -286,7 +289,7 @@ public final class RequestFlow {
 
   private Duration remainingWait() {
     if (waitDeadlineNanos == Long.MAX_VALUE) {
-      return Duration.ofSeconds(Long.MAX_VALUE / 4_000_000_000L);
+      return NO_DEADLINE;
     }
     return Duration.ofNanos(Math.max(0, waitDeadlineNanos - engine.ticker.read()));
   }
