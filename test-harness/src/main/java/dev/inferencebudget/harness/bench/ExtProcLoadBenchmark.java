@@ -62,6 +62,11 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
   @Option(names = "--rate", description = "offered load in requests/s (default: ${DEFAULT-VALUE})")
   int rate = 500;
 
+  @Option(
+      names = "--rounds",
+      description = "measured runs per path and size (default: ${DEFAULT-VALUE})")
+  int rounds = 2;
+
   @Option(names = "--seconds", description = "measured seconds per run (default: ${DEFAULT-VALUE})")
   int seconds = 10;
 
@@ -165,16 +170,29 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
         maxPromptTokens,
         tokensPerMinute,
         Runtime.getRuntime().availableProcessors());
+    List<String> names = List.of("direct", "no-op", "ibc");
+    List<EnvoyStandIn> paths = List.of(direct, viaNoop, viaIbc);
     for (int size : bodyBytes) {
       Buffer body = Buffer.buffer(chatBody(size));
-      for (var path :
-          List.of(List.of("direct", direct), List.of("no-op", viaNoop), List.of("ibc", viaIbc))) {
-        String name = (String) path.get(0);
-        EnvoyStandIn envoy = (EnvoyStandIn) path.get(1);
-        run(client, envoy.port(), body, warmupSeconds, name, size);
-        Result r = run(client, envoy.port(), body, seconds, name, size);
-        results.add(r);
-        print(r);
+      for (int p = 0; p < paths.size(); p++) {
+        run(client, paths.get(p), body, warmupSeconds, names.get(p), size);
+      }
+      // Alternate the order between rounds so that neither path always runs on a warmer (or busier)
+      // machine.
+      List<List<Result>> perPath = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      for (int round = 0; round < rounds; round++) {
+        for (int k = 0; k < paths.size(); k++) {
+          int p = round % 2 == 0 ? k : paths.size() - 1 - k;
+          Result r = run(client, paths.get(p), body, seconds, names.get(p), size);
+          System.out.print("  round " + (round + 1) + " ");
+          print(r);
+          perPath.get(p).add(r);
+        }
+      }
+      for (List<Result> runs : perPath) {
+        Result merged = merge(runs);
+        results.add(merged);
+        print(merged);
       }
       report(results, size);
     }
@@ -270,8 +288,10 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
   }
 
   /** Open loop: request i is due at start + i/rate; its latency counts from then. */
-  Result run(HttpClient client, int port, Buffer body, int runSeconds, String name, int size)
+  Result run(
+      HttpClient client, EnvoyStandIn envoy, Buffer body, int runSeconds, String name, int size)
       throws InterruptedException {
+    int port = envoy.port();
     int total = rate * runSeconds;
     long[] latencies = new long[total];
     AtomicInteger ok = new AtomicInteger();
@@ -332,6 +352,16 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
     synchronized (lastEnd) {
       elapsedSeconds = (lastEnd[0] - start) / 1e9;
     }
+    if (errors.get() > 0) {
+      // The stand-in's access log says why (response code details), e.g. a gRPC error or a timeout.
+      List<dev.inferencebudget.harness.envoy.AccessLogEntry> log = envoy.accessLog();
+      log.subList(Math.max(0, log.size() - total), log.size()).stream()
+          .filter(e -> e.responseCode() != 200)
+          .forEach(
+              e ->
+                  errorKinds.merge(
+                      e.responseCode() + " " + e.responseCodeDetails(), 1, Integer::sum));
+    }
     return new Result(
         name, size, ok.get(), errors.get(), errorKinds, ok.get() / elapsedSeconds, measured);
   }
@@ -370,6 +400,22 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
         (ibc.percentileMillis(99) - direct.percentileMillis(99))
             / (noop.percentileMillis(99) - direct.percentileMillis(99)),
         ibc.achievedPerSecond() / noop.achievedPerSecond());
+  }
+
+  static Result merge(List<Result> runs) {
+    Result first = runs.get(0);
+    java.util.Map<String, Integer> kinds = new java.util.TreeMap<>();
+    runs.forEach(r -> r.errorKinds().forEach((k, v) -> kinds.merge(k, v, Integer::sum)));
+    long[] all =
+        runs.stream().flatMapToLong(r -> Arrays.stream(r.latencyNanos())).sorted().toArray();
+    return new Result(
+        first.path(),
+        first.bodyBytes(),
+        runs.stream().mapToInt(Result::ok).sum(),
+        runs.stream().mapToInt(Result::errors).sum(),
+        kinds,
+        runs.stream().mapToDouble(Result::achievedPerSecond).average().orElse(0),
+        all);
   }
 
   static Result find(List<Result> results, String path, int size) {

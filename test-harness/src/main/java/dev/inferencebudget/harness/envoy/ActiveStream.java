@@ -217,6 +217,11 @@ final class ActiveStream implements FilterCallbacks {
       return;
     }
     route = cachedRoute.get();
+    if (route.directResponse().isPresent()) {
+      Route.DirectResponse direct = route.directResponse().get();
+      sendLocalReply(direct.status(), direct.body(), h -> {}, "direct_response");
+      return;
+    }
     route
         .idleTimeout()
         .ifPresent(

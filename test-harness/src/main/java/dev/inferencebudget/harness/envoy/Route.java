@@ -27,7 +27,15 @@ public record Route(
     String headerValue,
     String cluster,
     Duration timeout,
-    Optional<Duration> idleTimeout) {
+    Optional<Duration> idleTimeout,
+    Optional<DirectResponse> directResponse) {
+
+  /** Envoy's {@code direct_response}: a fixed status and body. */
+  public record DirectResponse(int status, String body) {
+    public DirectResponse {
+      Objects.requireNonNull(body, "body");
+    }
+  }
 
   /** Envoy's default route timeout (rule 15). */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
@@ -40,6 +48,7 @@ public record Route(
     Objects.requireNonNull(cluster, "cluster");
     Objects.requireNonNull(timeout, "timeout");
     Objects.requireNonNull(idleTimeout, "idleTimeout");
+    Objects.requireNonNull(directResponse, "directResponse");
     headerName = headerName.map(h -> h.toLowerCase(java.util.Locale.ROOT));
     if (timeout.isNegative()) {
       throw new IllegalArgumentException(
@@ -58,21 +67,51 @@ public record Route(
         headerValue,
         cluster,
         DEFAULT_TIMEOUT,
+        Optional.empty(),
         Optional.empty());
   }
 
   /** A catch-all route on a path prefix, with Envoy's default timeout. */
   public static Route onPrefix(String name, String pathPrefix, String cluster) {
     return new Route(
-        name, pathPrefix, Optional.empty(), "", cluster, DEFAULT_TIMEOUT, Optional.empty());
+        name,
+        pathPrefix,
+        Optional.empty(),
+        "",
+        cluster,
+        DEFAULT_TIMEOUT,
+        Optional.empty(),
+        Optional.empty());
+  }
+
+  /** A route that answers itself, e.g. the control plane's 404 fallback. */
+  public static Route direct(String name, String pathPrefix, int status, String body) {
+    return new Route(
+        name,
+        pathPrefix,
+        Optional.empty(),
+        "",
+        "",
+        DEFAULT_TIMEOUT,
+        Optional.empty(),
+        Optional.of(new DirectResponse(status, body)));
   }
 
   public Route withTimeout(Duration v) {
-    return new Route(name, pathPrefix, headerName, headerValue, cluster, v, idleTimeout);
+    return new Route(
+        name, pathPrefix, headerName, headerValue, cluster, v, idleTimeout, directResponse);
   }
 
   public Route withIdleTimeout(Duration v) {
-    return new Route(name, pathPrefix, headerName, headerValue, cluster, timeout, Optional.of(v));
+    return new Route(
+        name,
+        pathPrefix,
+        headerName,
+        headerValue,
+        cluster,
+        timeout,
+        Optional.of(v),
+        directResponse);
   }
 
   boolean matches(String path, io.vertx.core.MultiMap headers) {
