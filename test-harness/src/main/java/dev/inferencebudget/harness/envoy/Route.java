@@ -56,6 +56,19 @@ public record Route(
     }
   }
 
+  /** A route to a cluster (no direct response). */
+  public Route(
+      String name,
+      String pathPrefix,
+      Optional<String> headerName,
+      String headerValue,
+      String cluster,
+      Duration timeout,
+      Optional<Duration> idleTimeout) {
+    this(
+        name, pathPrefix, headerName, headerValue, cluster, timeout, idleTimeout, Optional.empty());
+  }
+
   /**
    * A route on a header value ({@code x-ibc-model: <key>} → cluster), with Envoy's default timeout.
    */
