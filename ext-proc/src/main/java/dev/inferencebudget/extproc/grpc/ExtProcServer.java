@@ -94,6 +94,29 @@ public final class ExtProcServer implements AutoCloseable {
     this.service = new ExternalProcessorService(engine);
     executor.scheduleWithFixedDelay(
         () -> limiter.evictIdle(Duration.ofMinutes(5)), 1, 1, TimeUnit.MINUTES);
+    warmUp();
+  }
+
+  /**
+   * Loads and runs the request path's classes once (Jackson, SHA-256 providers, protobuf builders)
+   * so the first real request does not pay for class loading inside Envoy's message timeout.
+   */
+  private static void warmUp() {
+    byte[] body =
+        "{\"model\":\"warm-up\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    dev.inferencebudget.extproc.openai.RequestParser.parse(
+        dev.inferencebudget.extproc.openai.OpenAiEndpoint.CHAT_COMPLETIONS, body);
+    dev.inferencebudget.extproc.admission.TenantKeys.hash("warm-up");
+    EnvoyResponses.immediate(
+        dev.inferencebudget.extproc.openai.AdmissionError.modelNotFound("warm-up"));
+    EnvoyResponses.route(java.util.Map.of("x-warm-up", "1"), null, null);
+    dev.inferencebudget.extproc.openai.UsageScanner scanner =
+        dev.inferencebudget.extproc.openai.UsageScanner.forResponse("text/event-stream", null);
+    scanner.accept(
+        java.nio.ByteBuffer.wrap(
+            "data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\n"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   public static Builder builder(ExtProcConfig config) {
@@ -116,6 +139,7 @@ public final class ExtProcServer implements AutoCloseable {
             .build()
             .start();
     health.setStatus("", ServingStatus.SERVING);
+    checkOwnHealth();
     if (config.metricsPort() >= 0) {
       metricsServer =
           HTTPServer.builder()
@@ -125,6 +149,31 @@ public final class ExtProcServer implements AutoCloseable {
               .buildAndStart();
     }
     return this;
+  }
+
+  /**
+   * Calls this server's own health service once over loopback: proves it serves, and loads the
+   * Netty and HTTP/2 classes now rather than inside the first request's message timeout.
+   */
+  private void checkOwnHealth() {
+    String host =
+        config.bindAddress().equals("0.0.0.0") || config.bindAddress().equals("::")
+            ? "127.0.0.1"
+            : config.bindAddress();
+    io.grpc.ManagedChannel channel =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(host, server.getPort())
+            .usePlaintext()
+            .build();
+    try {
+      io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ExtProcServer.class)
+          .warn("self health check on {}:{} failed", host, server.getPort(), e);
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   /** The service alone, for an in-process gRPC server (tests, the Envoy stand-in). */
