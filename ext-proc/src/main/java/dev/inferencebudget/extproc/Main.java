@@ -1,19 +1,30 @@
 package dev.inferencebudget.extproc;
 
 import dev.inferencebudget.extproc.api.ExtProcConfig;
+import dev.inferencebudget.extproc.api.LoadSource;
 import dev.inferencebudget.extproc.grpc.ExtProcServer;
+import dev.inferencebudget.extproc.link.GrpcControllerLink;
 import dev.inferencebudget.extproc.local.InMemoryControllerLink;
 import dev.inferencebudget.extproc.local.InMemoryModelStates;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Starts the ext_proc server. Configuration comes from the environment ({@code IBC_EXTPROC_*}),
- * every unset key keeping {@link ExtProcConfig#defaults()}.
+ * every unset key keeping {@link ExtProcConfig#defaults()}; {@code IBC_EXTPROC_CONTROLLER} ({@code
+ * host:port}) connects the controller link, without it the model table is empty.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -27,22 +38,56 @@ public final class Main {
       System.setProperty(
           "DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "djl").toString());
     }
-    // TODO(#4): replace the in-memory table and link with the controller's gRPC link
-    // (WatchModelStates, Activate, ReportLoad over ExtProcServer.loadSource()).
-    ExtProcServer server =
-        ExtProcServer.builder(config)
-            .modelStates(new InMemoryModelStates())
-            .controllerLink(new InMemoryControllerLink())
-            .build()
-            .start();
-    log.info("ext_proc listening on {}, metrics on {}", server.port(), server.metricsPort());
+    String controller = System.getenv("IBC_EXTPROC_CONTROLLER");
+    ExtProcServer server;
+    Runnable closeLink = () -> {};
+    if (controller == null || controller.isBlank()) {
+      log.warn("IBC_EXTPROC_CONTROLLER not set: serving an empty, static model table");
+      server =
+          ExtProcServer.builder(config)
+              .modelStates(new InMemoryModelStates())
+              .controllerLink(new InMemoryControllerLink())
+              .build()
+              .start();
+    } else {
+      // The link reports the server's load, and the server reads the link's table: tie the knot
+      // through a reference set once the server exists.
+      AtomicReference<LoadSource> load = new AtomicReference<>(List::of);
+      ManagedChannel channel =
+          NettyChannelBuilder.forTarget(controller)
+              .usePlaintext()
+              .keepAliveTime(30, TimeUnit.SECONDS)
+              .build();
+      ScheduledExecutorService linkExecutor = Executors.newSingleThreadScheduledExecutor();
+      GrpcControllerLink link =
+          new GrpcControllerLink(
+              channel,
+              () -> load.get().drainWindow(),
+              GrpcControllerLink.Settings.defaults(config.replicaName()),
+              linkExecutor,
+              Clock.systemUTC());
+      server = ExtProcServer.builder(config).modelStates(link).controllerLink(link).build();
+      load.set(server.loadSource());
+      link.start();
+      server.start();
+      closeLink =
+          () -> {
+            link.close();
+            channel.shutdownNow();
+            linkExecutor.shutdownNow();
+          };
+    }
+    ExtProcServer started = server;
+    Runnable stopLink = closeLink;
+    log.info("ext_proc listening on {}, metrics on {}", started.port(), started.metricsPort());
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   try {
-                    server.close();
+                    started.close();
+                    stopLink.run();
                   } catch (Exception e) {
                     log.warn("shutdown failed", e);
                   }
@@ -73,6 +118,9 @@ public final class Main {
       Duration max =
           Duration.ofSeconds(Long.parseLong(env.get("IBC_EXTPROC_MAX_MESSAGE_TIMEOUT_SECONDS")));
       config = config.withTimeouts(max, max);
+    }
+    if (env.containsKey("IBC_EXTPROC_REPLICA")) {
+      config = config.withReplicaName(env.get("IBC_EXTPROC_REPLICA"));
     }
     if (env.containsKey("IBC_EXTPROC_TOKENIZER_DIR")) {
       config = config.withTokenizerDirectory(Path.of(env.get("IBC_EXTPROC_TOKENIZER_DIR")));

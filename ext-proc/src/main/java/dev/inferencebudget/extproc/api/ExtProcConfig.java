@@ -177,6 +177,22 @@ public record ExtProcConfig(
         tokenizerDirectory);
   }
 
+  public ExtProcConfig withReplicaName(String name) {
+    return new ExtProcConfig(
+        bindAddress,
+        grpcPort,
+        metricsPort,
+        name,
+        routingMode,
+        routingHeader,
+        maxRequestBodyBytes,
+        maxMessageTimeout,
+        holdOverrideTimeout,
+        tenantHeaderDefault,
+        priorityHeader,
+        tokenizerDirectory);
+  }
+
   public ExtProcConfig withRoutingMode(RoutingMode mode) {
     return new ExtProcConfig(
         bindAddress,
