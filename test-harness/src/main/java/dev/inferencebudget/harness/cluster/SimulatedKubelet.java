@@ -296,8 +296,8 @@ public final class SimulatedKubelet implements AutoCloseable {
   }
 
   private void markLoaded(DeploymentState state, ReplicaState r) {
-    if (!state.replicas.contains(r)) {
-      return;
+    if (!state.replicas.contains(r) || r.terminating) {
+      return; // a pod scaled away while loading never turns ready
     }
     r.loaded = true;
     r.readyAt = clock.instant();

@@ -196,7 +196,7 @@ public final class VllmSimulator implements AutoCloseable {
   // ---- inference endpoints ----
 
   /** Parses a request body; every refusal is mapped to vLLM's error shape here, in one place. */
-  private void inference(RoutingContext rc, Consumer2 handler) {
+  private void inference(RoutingContext rc, BodyHandlerFn handler) {
     HttpServerResponse response = rc.response();
     if (!engine.isLoaded()) {
       sendError(response, ApiError.notLoaded());
@@ -225,8 +225,9 @@ public final class VllmSimulator implements AutoCloseable {
     }
   }
 
+  /** Handles a parsed request body; throws {@link ApiError.Exception} to refuse it. */
   @FunctionalInterface
-  private interface Consumer2 {
+  private interface BodyHandlerFn {
     void accept(RoutingContext rc, JsonObject body);
   }
 
@@ -270,7 +271,8 @@ public final class VllmSimulator implements AutoCloseable {
       int promptTokens,
       Integer maxTokens,
       JsonObject body) {
-    int n = optionalInt(body, "n") == null ? 1 : optionalInt(body, "n");
+    Integer requestedN = optionalInt(body, "n");
+    int n = requestedN == null ? 1 : requestedN;
     if (n < 1) {
       throw new ApiError.Exception(
           ApiError.badRequest("n must be at least 1, got " + n + ".", "n"));
