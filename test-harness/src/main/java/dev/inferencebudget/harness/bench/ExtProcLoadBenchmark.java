@@ -151,6 +151,9 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
             .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
             .messageTimeout(Duration.ofSeconds(10))
             .maxMessageTimeout(Duration.ofSeconds(900))
+            // The spec's bootstrap raises the ext_proc cluster's circuit breakers (GIE: 40000, rule
+            // 15).
+            .extProcMaxRequests(40_000)
             .build();
     EnvoyStandIn direct = standIn(vertx, upstream, null, 0);
     EnvoyStandIn viaNoop = standIn(vertx, upstream, filter, noop.getPort());
