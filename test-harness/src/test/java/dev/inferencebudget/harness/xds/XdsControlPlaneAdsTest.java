@@ -11,6 +11,9 @@ import dev.inferencebudget.xds.resources.EnvoyResources;
 import dev.inferencebudget.xds.server.AdsCache;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import java.time.Duration;
@@ -311,6 +314,45 @@ class XdsControlPlaneAdsTest {
       await().atMost(WAIT).until(() -> standalone.isRoutable("ns/a"));
     } finally {
       standalone.close();
+    }
+  }
+
+  @Test
+  void anIncrementalXdsClientIsRefusedWithUnimplemented() throws Exception {
+    io.grpc.ManagedChannel channel =
+        io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", xds.port()).usePlaintext().build();
+    try {
+      java.util.concurrent.CompletableFuture<Throwable> closed =
+          new java.util.concurrent.CompletableFuture<>();
+      var requests =
+          AggregatedDiscoveryServiceGrpc.newStub(channel)
+              .deltaAggregatedResources(
+                  new io.grpc.stub.StreamObserver<DeltaDiscoveryResponse>() {
+                    @Override
+                    public void onNext(DeltaDiscoveryResponse response) {
+                      closed.completeExceptionally(new AssertionError("got a response"));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      closed.complete(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      closed.completeExceptionally(new AssertionError("completed"));
+                    }
+                  });
+      requests.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(AdsClient.CLUSTER).build());
+      assertThat(
+              io.grpc.Status.fromThrowable(closed.get(10, java.util.concurrent.TimeUnit.SECONDS)))
+          .satisfies(
+              status -> {
+                assertThat(status.getCode()).isEqualTo(io.grpc.Status.Code.UNIMPLEMENTED);
+                assertThat(status.getDescription()).contains("api_type: GRPC");
+              });
+    } finally {
+      channel.shutdownNow();
     }
   }
 

@@ -11,6 +11,7 @@ import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.WatchCancelledException;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.exception.RequestException;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -266,7 +267,14 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
           sub.ackedOnce = true;
           changed = true;
         }
-        changed |= client.updateSynced();
+        if (client.updateSynced()) {
+          changed = true;
+          LOG.info(
+              "xDS client {} (stream {}) synced: {} clusters",
+              client.nodeId,
+              streamId,
+              client.byType.get(TypeUrls.CLUSTER).acked.size());
+        }
       }
       List<String> names = request.getResourceNamesList();
       // xDS "legacy wildcard": an empty list is a wildcard only until the client has named
@@ -303,8 +311,12 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
   }
 
   @Override
-  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-    // incremental xDS is not served (see createDeltaWatch)
+  public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request)
+      throws RequestException {
+    // Fail loudly: a delta client would otherwise wait forever for a first response.
+    throw new RequestException(
+        io.grpc.Status.UNIMPLEMENTED.withDescription(
+            "incremental xDS is not served; configure ads_config api_type: GRPC"));
   }
 
   // ---- ConfigWatcher
@@ -350,6 +362,7 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
       boolean isWildcard,
       Consumer<DeltaResponse> responseConsumer,
       boolean hasClusterChanged) {
+    // Not reached: onV3StreamDeltaRequest refuses delta streams first.
     // TODO(#4): serve incremental xDS too; state-of-the-world with per-resource sends covers Envoy
     // (api_type GRPC) and grpc-java, which has no incremental client.
     return new DeltaWatch(
@@ -444,6 +457,7 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
     synchronized (lock) {
       Client removed = clients.remove(streamId);
       if (removed != null) {
+        LOG.info("xDS client {} (stream {}) disconnected", removed.nodeId, streamId);
         connectedClients.set(clients.size());
         observer.onStateChanged(clients.values());
       }
