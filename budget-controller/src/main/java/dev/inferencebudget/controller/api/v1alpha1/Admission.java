@@ -61,7 +61,8 @@ public record Admission(
         @JsonPropertyDescription(
             "The longest a request waits in the queue before a 503 (Go duration).")
         String queueWait,
-    @JsonPropertyDescription(
+    @Default("{}")
+        @JsonPropertyDescription(
             "How prompt tokens are counted when the byte-length bound cannot decide (default: tiktoken o200k_base).")
         Tokenizer tokenizer) {
 
