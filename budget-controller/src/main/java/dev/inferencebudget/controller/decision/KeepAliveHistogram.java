@@ -16,6 +16,9 @@ import java.util.Optional;
  */
 public record KeepAliveHistogram(Duration bucketWidth, long[] counts, long outOfBounds) {
 
+  /** Keeps 1.1 * 240000 ms at 264000 ms, not 264001: the margin is a decimal fraction. */
+  private static final double ROUNDING = 1e-6;
+
   public KeepAliveHistogram {
     Objects.requireNonNull(bucketWidth, "bucketWidth");
     counts = Objects.requireNonNull(counts, "counts").clone();
@@ -81,11 +84,13 @@ public record KeepAliveHistogram(Duration bucketWidth, long[] counts, long outOf
     long width = bucketWidth.toMillis();
     // The tail: the upper edge of the bucket holding the keep-alive percentile, widened.
     long tailMillis =
-        (long) Math.ceil((bucket(policy.keepAlivePercentile()) + 1) * width * (1 + margin));
+        (long)
+            Math.ceil((bucket(policy.keepAlivePercentile()) + 1) * width * (1 + margin) - ROUNDING);
     long headMillis = 0;
     if (policy.prewarm()) {
       // The head: the lower edge of the bucket holding the pre-warm percentile, narrowed.
-      headMillis = (long) Math.floor(bucket(policy.prewarmPercentile()) * width * (1 - margin));
+      headMillis =
+          (long) Math.floor(bucket(policy.prewarmPercentile()) * width * (1 - margin) + ROUNDING);
     }
     return Optional.of(
         new KeepAliveWindow(Duration.ofMillis(headMillis), Duration.ofMillis(tailMillis)));
