@@ -40,7 +40,10 @@ final class BudgetLayer {
     final int priority;
     final long perReplicaBytes;
     final int desiredOnWorkload;
+
+    /** The previous decision; without one (first decision, restart) the workload's count. */
     final int previousDecision;
+
     final int live;
     final int terminating;
     final int wanted;
@@ -79,13 +82,23 @@ final class BudgetLayer {
       this.idleSince = idleSince;
     }
 
-    /** Replicas covered by memory already committed (no new memory needed up to here). */
+    /**
+     * Replicas that need no new memory: the previous decision's. Live pods above it are not
+     * reusable even when the observation still shows them live: the shell may have applied the
+     * scale-down after the observation was taken, so they may be terminating already, and a replica
+     * above the previous decision is a new pod.
+     */
     int covered() {
-      return Math.max(Math.max(desiredOnWorkload, previousDecision), live);
+      return previousDecision;
     }
 
+    /**
+     * The most memory this model's pods may hold now: the workload's count, the previous decision
+     * (applied or not) or the live pods, whichever is largest, plus terminating pods.
+     */
     long committedBytes() {
-      return (covered() + (long) terminating) * perReplicaBytes;
+      return (Math.max(Math.max(desiredOnWorkload, previousDecision), live) + (long) terminating)
+          * perReplicaBytes;
     }
 
     /** What the model holds or is granted after this decision. */

@@ -228,7 +228,9 @@ public final class Decider {
             spec.priority(),
             spec.gpuMemoryPerReplicaBytes(),
             replicas.desired(),
-            previous.map(ModelMemory::decidedReplicas).orElse(0),
+            previous
+                .map(ModelMemory::decidedReplicas)
+                .orElse(Math.max(replicas.desired(), replicas.live())),
             replicas.live(),
             replicas.terminating(),
             wanted,

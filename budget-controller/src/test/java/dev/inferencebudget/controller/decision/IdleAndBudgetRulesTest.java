@@ -279,6 +279,36 @@ class IdleAndBudgetRulesTest {
   }
 
   @Test
+  @DisplayName("pods a late-applied scale-down is removing are not reused by the next scale-up")
+  void lateScaleDownIsNotReused() {
+    // Found by the property test: y was scaled 2→0 by the previous decision, which the shell
+    // applied only after taking this observation (so it still shows 2 live pods, now terminating).
+    ScalingSpec oneEach = ScalingSpec.defaults().withTargets(1, 1);
+    var f =
+        fleet()
+            .with(budget("a/gpu", 8))
+            .with(model("a/x", "a/gpu", 1, 0))
+            .with(model("a/y", "a/gpu", 2, 0).withScaling(oneEach))
+            .with(running("a/y", 2).withLastRequestTime(T0))
+            .with(activation("a/x", T0.plusSeconds(30), 1));
+    Decision scaleDown = decide(f, T0.plus(IDLE));
+    assertThat(scaleDown.model("a/y").desiredReplicas()).isZero();
+    assertThat(scaleDown.model("a/x").desiredReplicas()).isEqualTo(1);
+
+    Instant later = T0.plus(IDLE).plusSeconds(1);
+    f.with(running("a/y", 2).withLastRequestTime(later).withLoad(LoadSample.of(later, 2, 0, 0)));
+    Decision next = new Decider().decide(f.build(), scaleDown.nextState(), later);
+
+    // Held at worst: x 1Gi + y's 2 leaving pods 4Gi; 3Gi free: one new y replica, not two.
+    assertThat(next.model("a/y").desiredReplicas()).isEqualTo(1);
+    // Its own leaving pods will free the rest: it waits rather than being refused.
+    assertThat(next.model("a/y").reasons())
+        .extracting(Reason::message)
+        .contains(
+            "waiting for 2Gi being released in budget a/gpu: budget a/gpu needs 2Gi, has 1Gi free");
+  }
+
+  @Test
   @DisplayName("above the protection threshold only protected priorities grow")
   void protectionThreshold() {
     var f =
