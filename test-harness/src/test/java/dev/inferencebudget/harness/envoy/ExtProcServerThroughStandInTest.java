@@ -103,7 +103,7 @@ class ExtProcServerThroughStandInTest {
                 .extProc(
                     ExtProcFilterConfig.builder()
                         .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
-                        .messageTimeout(Duration.ofMillis(500))
+                        .messageTimeout(Duration.ofSeconds(2))
                         .maxMessageTimeout(Duration.ofSeconds(60))
                         .receivingNamespaces(List.of("envoy.lb"))
                         .build(),
@@ -186,10 +186,10 @@ class ExtProcServerThroughStandInTest {
     await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> envoy.stats().get(ExtProcStats.OVERRIDE_MESSAGE_TIMEOUT_RECEIVED) == 1);
-    // Held past the 500 ms message timeout: only the override keeps the request alive.
+    // Held past the 2 s message timeout: only the override keeps the request alive.
     await()
-        .pollDelay(Duration.ofMillis(800))
-        .atMost(Duration.ofSeconds(5))
+        .pollDelay(Duration.ofMillis(2500))
+        .atMost(Duration.ofSeconds(8))
         .until(() -> !pending.isDone());
 
     models.put(ready);

@@ -128,8 +128,9 @@ class ExtProcStreamingTest extends StandInTestSupport {
             s.send(Responses.continueFor(r));
           }
         },
+        // Long enough that the answered messages never time out on a loaded CI machine.
         config(BodySendMode.NONE, BodySendMode.STREAMED)
-            .messageTimeout(Duration.ofMillis(300))
+            .messageTimeout(Duration.ofSeconds(1))
             .build());
     sseUpstream(5);
 
