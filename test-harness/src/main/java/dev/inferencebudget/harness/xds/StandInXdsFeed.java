@@ -29,9 +29,8 @@ import java.util.function.Consumer;
  * routes (RDS semantics). Clusters the stand-in was given otherwise (ext_proc, ORIGINAL_DST) are
  * left alone.
  *
- * <p>The stand-in's routes support a path prefix and one exact header match; other routes (notably
- * the control plane's {@code direct_response} fallback) are skipped, so such a request gets the
- * stand-in's no-route reply (404 without the OpenAI body).
+ * <p>The stand-in's routes support a path prefix and one exact header match, forwarding to a
+ * cluster or answering directly (the control plane's 404 fallback); other routes are skipped.
  */
 public final class StandInXdsFeed implements AutoCloseable {
 
@@ -118,6 +117,17 @@ public final class StandInXdsFeed implements AutoCloseable {
     }
     VirtualHost host = table.getVirtualHosts(0);
     for (var route : host.getRoutesList()) {
+      if (route.hasDirectResponse()
+          && route.getMatch().hasPrefix()
+          && route.getMatch().getHeadersCount() == 0) {
+        result.add(
+            Route.direct(
+                route.getName(),
+                route.getMatch().getPrefix(),
+                route.getDirectResponse().getStatus(),
+                route.getDirectResponse().getBody().getInlineString()));
+        continue;
+      }
       if (!route.hasRoute()
           || route.getRoute().getCluster().isEmpty()
           || !route.getMatch().hasPrefix()

@@ -52,10 +52,15 @@ class StandInXdsFeedTest {
                     .map(Cluster::endpoints)
                     .contains(List.of(new Cluster.Endpoint("127.0.0.1", 9001)));
               });
+      assertThat(routes.match(MultiMap.caseInsensitiveMultiMap().add(":path", "/v1/models")))
+          .flatMap(Route::directResponse)
+          .hasValueSatisfying(direct -> assertThat(direct.status()).isEqualTo(404));
       Route route = routes.match(request).orElseThrow();
       assertThat(route.timeout()).isZero();
       assertThat(route.idleTimeout()).contains(Duration.ofHours(1));
-      assertThat(routes.routes()).extracting(Route::name).containsExactly("ns/a", "ns/b");
+      assertThat(routes.routes())
+          .extracting(Route::name)
+          .containsExactly("ns/a", "ns/b", "no_model");
 
       xds.update(List.of(new ModelEndpoints("ns/b", List.of(Endpoint.ready("127.0.0.1", 9002)))));
       await()
@@ -64,7 +69,9 @@ class StandInXdsFeedTest {
               () -> {
                 assertThat(clusters.get("ibc_ns_a")).isEmpty();
                 assertThat(clusters.get("ibc_ns_b").orElseThrow().endpoints()).hasSize(1);
-                assertThat(routes.routes()).extracting(Route::name).containsExactly("ns/b");
+                assertThat(routes.routes())
+                    .extracting(Route::name)
+                    .containsExactly("ns/b", "no_model");
               });
       assertThat(clusters.get("original_destination_cluster")).as("left alone").isPresent();
     } finally {
