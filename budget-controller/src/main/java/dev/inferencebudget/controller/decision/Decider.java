@@ -46,6 +46,8 @@ import java.util.TreeMap;
  */
 public final class Decider {
 
+  private static final Reason UNCHANGED = new Reason(Reason.Kind.SCALED_UP, "unchanged");
+
   public Decider() {}
 
   /** Decides for every model and budget of {@code in}. */
@@ -183,7 +185,11 @@ public final class Decider {
         } else if (wanted == floor && floor > Math.max(1, p.load.replicas())) {
           cause = new Reason(Reason.Kind.FLOOR, p.idle.floorReason());
         } else {
-          cause = loadReason(prev, Math.min(wanted, max), p.load.explanation());
+          // A cause is only reported when the replicas change; skip building unused text.
+          cause =
+              Math.min(wanted, max) == prev
+                  ? UNCHANGED
+                  : loadReason(prev, Math.min(wanted, max), p.load.explanation().get());
         }
       }
       default -> {
@@ -256,10 +262,11 @@ public final class Decider {
     int prev = p.previousDesired;
     List<Reason> reasons = new ArrayList<>();
     if (p.load.panicStarted()) {
-      reasons.add(new Reason(Reason.Kind.PANIC_STARTED, "entered " + p.load.explanation()));
+      reasons.add(new Reason(Reason.Kind.PANIC_STARTED, "entered " + p.load.explanation().get()));
     }
     if (p.load.panicEnded()) {
-      reasons.add(new Reason(Reason.Kind.PANIC_ENDED, "left panic mode: " + p.load.explanation()));
+      reasons.add(
+          new Reason(Reason.Kind.PANIC_ENDED, "left panic mode: " + p.load.explanation().get()));
     }
     if (granted != prev) {
       if (granted == p.wanted) {

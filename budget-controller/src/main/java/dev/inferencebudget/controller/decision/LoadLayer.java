@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The load layer: replicas from demand, after Knative's KPA ({@code pkg/autoscaler/scaling/
@@ -43,7 +44,7 @@ final class LoadLayer {
   /** The layer's recommendation and the state to carry. */
   record Outcome(
       int replicas,
-      String explanation,
+      Supplier<String> explanation,
       List<LoadSample> samples,
       Optional<Instant> panicSince,
       int panicMaxReplicas,
@@ -79,8 +80,12 @@ final class LoadLayer {
       }
     }
     Instant panicStart = now.minus(scaling.panicWindow());
-    List<LoadSample> panicSamples =
-        samples.stream().filter(s -> s.observedAt().isAfter(panicStart)).toList();
+    List<LoadSample> panicSamples = new ArrayList<>();
+    for (LoadSample s : samples) {
+      if (s.observedAt().isAfter(panicStart)) {
+        panicSamples.add(s);
+      }
+    }
 
     int readyForRatio = Math.max(1, readyReplicas);
     int stableReplicas = replicasFor(scaling, samples, readyReplicas);
@@ -105,21 +110,17 @@ final class LoadLayer {
       ended = true;
     }
     int replicas;
-    String explanation;
-    if (panicSince.isPresent()) {
+    boolean inPanic = panicSince.isPresent();
+    if (inPanic) {
       replicas = Math.max(panicReplicas, panicMax);
       panicMax = replicas;
-      explanation = "panic mode: " + describe(scaling, panicSamples, scaling.panicWindow());
     } else {
       replicas = stableReplicas;
-      explanation = describe(scaling, samples, scaling.stableWindow());
     }
     long maxUp = (long) Math.ceil(scaling.maxScaleUpRate() * readyForRatio);
-    if (replicas > maxUp) {
+    boolean rateLimited = replicas > maxUp;
+    if (rateLimited) {
       replicas = (int) maxUp;
-      explanation +=
-          String.format(
-              Locale.ROOT, ", limited by max scale-up rate %.1f", scaling.maxScaleUpRate());
     }
 
     // Scale-down delay: the highest recommendation within the delay wins.
@@ -140,13 +141,30 @@ final class LoadLayer {
         wakeAt = wakeAt == null || expiry.isBefore(wakeAt) ? expiry : wakeAt;
       }
     }
-    if (delayed > replicas) {
-      explanation +=
-          ", held at "
-              + delayed
-              + " by the scale-down delay of "
-              + Durations.format(scaling.scaleDownDelay());
-    }
+    // Reasons are only read when something changes: build the text lazily.
+    int held = delayed;
+    int recommended = replicas;
+    List<LoadSample> window = inPanic ? panicSamples : samples;
+    Supplier<String> explanation =
+        () -> {
+          String text =
+              inPanic
+                  ? "panic mode: " + describe(scaling, window, scaling.panicWindow())
+                  : describe(scaling, window, scaling.stableWindow());
+          if (rateLimited) {
+            text +=
+                String.format(
+                    Locale.ROOT, ", limited by max scale-up rate %.1f", scaling.maxScaleUpRate());
+          }
+          if (held > recommended) {
+            text +=
+                ", held at "
+                    + held
+                    + " by the scale-down delay of "
+                    + Durations.format(scaling.scaleDownDelay());
+          }
+          return text;
+        };
     recommendations = compact(recommendations);
     if (panicSince.isPresent()) {
       wakeAt = earliest(wakeAt, panicSince.get().plus(scaling.stableWindow()));
