@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param eventDedupWindow an event with the same object, reason and message is not repeated within
  *     this window
  * @param conflictRetries how often a write that met a 409 Conflict is retried on fresh state
+ * @param startupGrace after becoming the leader (a start, a restart, a failover) the controller
+ *     waits this long before its first write, so that ext-proc replicas reconnect and report the
+ *     requests they hold; without it a model held mid cold start looks idle
  */
 public record ControllerConfig(
     List<String> namespaces,
@@ -32,7 +35,8 @@ public record ControllerConfig(
     Duration tick,
     LeaderElection leaderElection,
     Duration eventDedupWindow,
-    int conflictRetries) {
+    int conflictRetries,
+    Duration startupGrace) {
 
   /**
    * The Lease-based leader election.
@@ -104,6 +108,7 @@ public record ControllerConfig(
     Objects.requireNonNull(tick, "tick");
     Objects.requireNonNull(leaderElection, "leaderElection");
     Objects.requireNonNull(eventDedupWindow, "eventDedupWindow");
+    Objects.requireNonNull(startupGrace, "startupGrace");
   }
 
   /** Every default, in one literal. */
@@ -125,7 +130,8 @@ public record ControllerConfig(
             Duration.ofSeconds(10),
             Duration.ofSeconds(2)),
         Duration.ofMinutes(10),
-        5);
+        5,
+        Duration.ofSeconds(5));
   }
 
   /** Returns this config, or throws naming the first invalid key. */
@@ -148,6 +154,9 @@ public record ControllerConfig(
           "debounce = " + debounce + ", must be shorter than tick = " + tick);
     }
     requirePositive("eventDedupWindow", eventDedupWindow);
+    if (startupGrace.isNegative()) {
+      throw new IllegalArgumentException("startupGrace = " + startupGrace + ", must be >= 0");
+    }
     if (conflictRetries < 0) {
       throw new IllegalArgumentException("conflictRetries = " + conflictRetries + ", must be >= 0");
     }
@@ -193,7 +202,8 @@ public record ControllerConfig(
         tick,
         leaderElection,
         eventDedupWindow,
-        conflictRetries);
+        conflictRetries,
+        startupGrace);
   }
 
   public ControllerConfig withPorts(
@@ -208,7 +218,8 @@ public record ControllerConfig(
         tick,
         leaderElection,
         eventDedupWindow,
-        conflictRetries);
+        conflictRetries,
+        startupGrace);
   }
 
   public ControllerConfig withLeaderElection(LeaderElection newLeaderElection) {
@@ -222,7 +233,8 @@ public record ControllerConfig(
         tick,
         newLeaderElection,
         eventDedupWindow,
-        conflictRetries);
+        conflictRetries,
+        startupGrace);
   }
 
   public ControllerConfig withTiming(Duration newDebounce, Duration newTick) {
@@ -236,7 +248,23 @@ public record ControllerConfig(
         newTick,
         leaderElection,
         eventDedupWindow,
-        conflictRetries);
+        conflictRetries,
+        startupGrace);
+  }
+
+  public ControllerConfig withStartupGrace(Duration newStartupGrace) {
+    return new ControllerConfig(
+        namespaces,
+        bindAddress,
+        xdsPort,
+        linkApiPort,
+        metricsPort,
+        debounce,
+        tick,
+        leaderElection,
+        eventDedupWindow,
+        conflictRetries,
+        newStartupGrace);
   }
 
   private static void requirePort(String key, int port) {

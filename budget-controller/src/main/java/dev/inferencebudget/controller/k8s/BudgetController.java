@@ -1,0 +1,183 @@
+package dev.inferencebudget.controller.k8s;
+
+import dev.inferencebudget.controller.config.ControllerConfig;
+import dev.inferencebudget.controller.decision.ModelState;
+import dev.inferencebudget.controller.link.ControllerApiServer;
+import dev.inferencebudget.controller.link.ControllerApiService;
+import dev.inferencebudget.controller.link.LoadAggregator;
+import dev.inferencebudget.controller.link.ModelStatePublisher;
+import dev.inferencebudget.controller.metrics.ControllerMetrics;
+import dev.inferencebudget.xds.XdsControlPlane;
+import dev.inferencebudget.xds.api.XdsConfig;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The controller as one object: informers, the reconciler on its own thread, leader election, the
+ * xDS server and the ext-proc link API. {@code Main} and the test sandbox start it the same way:
+ *
+ * <pre>{@code
+ * BudgetController controller =
+ *     new BudgetController(client, ControllerConfig.defaults(), xdsConfig, Clock.systemUTC(), registry);
+ * controller.start();            // syncs caches, binds xDS + link API, campaigns for the lease
+ * controller.linkApiPort();      // ext-proc connects here
+ * controller.close();            // releases the lease, stops everything
+ * }</pre>
+ */
+public final class BudgetController implements AutoCloseable {
+
+  private final KubernetesClient client;
+  private final ControllerConfig config;
+  private final ControllerMetrics metrics;
+  private final ModelStatePublisher publisher = new ModelStatePublisher();
+  private final LoadAggregator loads = new LoadAggregator();
+  private final XdsControlPlane xds;
+  private final ScheduledExecutorService executor;
+  private final ClusterCaches caches;
+  private final Reconciler reconciler;
+  private final LeaderElection election;
+  private final Clock clock;
+  private volatile boolean leader;
+  private boolean closed;
+  private ControllerApiServer apiServer;
+  private AutoCloseable routabilitySubscription;
+
+  public BudgetController(
+      KubernetesClient client,
+      ControllerConfig config,
+      XdsConfig xdsConfig,
+      Clock clock,
+      PrometheusRegistry registry) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.config = Objects.requireNonNull(config, "config").validate();
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.metrics =
+        new ControllerMetrics(
+            registry, Arrays.stream(ModelState.values()).map(ModelState::statusName).toList());
+    this.xds = XdsControlPlane.create(xdsConfig, registry);
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ibc-reconciler-" + config.leaderElection().identity());
+              t.setDaemon(true);
+              return t;
+            });
+    Reconciler[] holder = new Reconciler[1];
+    this.caches =
+        new ClusterCaches(
+            client,
+            config.namespaces(),
+            () -> {
+              if (holder[0] != null) {
+                holder[0].requestCycle();
+              }
+            });
+    this.reconciler =
+        new Reconciler(
+            caches,
+            new DeploymentScaler(client, config.conflictRetries(), metrics::conflict),
+            new SubresourceStatusWriter(client, config.conflictRetries(), metrics::conflict),
+            new KubernetesEventRecorder(
+                client, clock, config.eventDedupWindow(), config.leaderElection().identity()),
+            xds,
+            publisher,
+            loads,
+            metrics,
+            clock,
+            config,
+            executor);
+    holder[0] = reconciler;
+    this.election =
+        new LeaderElection(
+            client,
+            config.leaderElection(),
+            isLeader -> {
+              leader = isLeader;
+              reconciler.leadershipChanged(isLeader);
+            });
+  }
+
+  /** Starts serving: xDS, caches (waits for their first list), the link API, leader election. */
+  public synchronized BudgetController start() throws IOException {
+    xds.start();
+    routabilitySubscription = xds.addRoutabilityListener(reconciler::routabilityChanged);
+    caches.start(Duration.ofSeconds(60));
+    apiServer =
+        ControllerApiServer.start(
+            new InetSocketAddress(config.bindAddress(), config.linkApiPort()),
+            new ControllerApiService(publisher, loads, reconciler, clock));
+    reconciler.requestCycle();
+    election.start();
+    return this;
+  }
+
+  public boolean isLeader() {
+    return leader;
+  }
+
+  public int xdsPort() {
+    return xds.port();
+  }
+
+  public int linkApiPort() {
+    return apiServer.port();
+  }
+
+  public XdsControlPlane xds() {
+    return xds;
+  }
+
+  public ModelStatePublisher publisher() {
+    return publisher;
+  }
+
+  public LoadAggregator loads() {
+    return loads;
+  }
+
+  public Reconciler reconciler() {
+    return reconciler;
+  }
+
+  /** Asks for a decision cycle now (e.g. after a test advanced its clock). */
+  public void requestCycle() {
+    reconciler.requestCycle();
+  }
+
+  /** Stops campaigning (releasing the lease), the servers, the informers and the reconciler. */
+  @Override
+  public synchronized void close() throws InterruptedException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    election.close();
+    if (apiServer != null) {
+      apiServer.close();
+    }
+    if (routabilitySubscription != null) {
+      try {
+        routabilitySubscription.close();
+      } catch (Exception e) {
+        // nothing to release beyond the listener itself
+      }
+    }
+    executor.shutdownNow();
+    executor.awaitTermination(5, TimeUnit.SECONDS);
+    caches.close();
+    xds.close();
+  }
+
+  KubernetesClient client() {
+    return client;
+  }
+}

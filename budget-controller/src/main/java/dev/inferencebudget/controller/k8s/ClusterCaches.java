@@ -1,0 +1,161 @@
+package dev.inferencebudget.controller.k8s;
+
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
+import dev.inferencebudget.controller.api.v1alpha1.InferenceBudget;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * SharedIndexInformers for everything the controller reads: InferenceBudgets, BudgetedModels,
+ * Deployments, their Pods (readiness, IPs, nodes) and HorizontalPodAutoscalers (KEDA's
+ * ScaledObjects act through an HPA it creates, so one informer finds both). One informer per type
+ * and watched namespace, or one per type for all namespaces. Every add, update and delete calls
+ * {@code onChange}; readers get the informers' caches (never mutate what they return).
+ */
+public final class ClusterCaches implements AutoCloseable {
+
+  private final KubernetesClient client;
+  private final List<String> namespaces;
+  private final Runnable onChange;
+  private final List<SharedIndexInformer<InferenceBudget>> budgets = new ArrayList<>();
+  private final List<SharedIndexInformer<BudgetedModel>> models = new ArrayList<>();
+  private final List<SharedIndexInformer<Deployment>> deployments = new ArrayList<>();
+  private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
+  private final List<SharedIndexInformer<HorizontalPodAutoscaler>> hpas = new ArrayList<>();
+
+  public ClusterCaches(KubernetesClient client, List<String> namespaces, Runnable onChange) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.namespaces = List.copyOf(Objects.requireNonNull(namespaces, "namespaces"));
+    this.onChange = Objects.requireNonNull(onChange, "onChange");
+  }
+
+  /** Starts every informer and waits until each has listed once. */
+  public void start(Duration syncTimeout) {
+    inform(InferenceBudget.class, budgets);
+    inform(BudgetedModel.class, models);
+    inform(Deployment.class, deployments);
+    inform(Pod.class, pods);
+    inform(HorizontalPodAutoscaler.class, hpas);
+    List<CompletableFuture<?>> synced = new ArrayList<>();
+    for (List<? extends SharedIndexInformer<?>> list :
+        List.of(budgets, models, deployments, pods, hpas)) {
+      for (SharedIndexInformer<?> informer : list) {
+        synced.add(informer.start().toCompletableFuture());
+      }
+    }
+    try {
+      CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new))
+          .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the informers synced", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("the informers did not sync within " + syncTimeout, e);
+    }
+  }
+
+  private <T extends HasMetadata> void inform(Class<T> type, List<SharedIndexInformer<T>> into) {
+    ResourceEventHandler<T> handler =
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(T obj) {
+            onChange.run();
+          }
+
+          @Override
+          public void onUpdate(T oldObj, T newObj) {
+            onChange.run();
+          }
+
+          @Override
+          public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+            onChange.run();
+          }
+        };
+    if (namespaces.isEmpty()) {
+      SharedIndexInformer<T> informer = client.resources(type).inAnyNamespace().runnableInformer(0);
+      informer.addEventHandler(handler);
+      into.add(informer);
+    } else {
+      for (String ns : namespaces) {
+        SharedIndexInformer<T> informer =
+            client.resources(type).inNamespace(ns).runnableInformer(0);
+        informer.addEventHandler(handler);
+        into.add(informer);
+      }
+    }
+  }
+
+  public List<InferenceBudget> budgets() {
+    return all(budgets);
+  }
+
+  public List<BudgetedModel> models() {
+    return all(models);
+  }
+
+  public Optional<InferenceBudget> budget(String namespace, String name) {
+    return byKey(budgets, namespace, name);
+  }
+
+  public Optional<Deployment> deployment(String namespace, String name) {
+    return byKey(deployments, namespace, name);
+  }
+
+  public List<Pod> pods(String namespace) {
+    return inNamespace(pods, namespace);
+  }
+
+  public List<HorizontalPodAutoscaler> horizontalPodAutoscalers(String namespace) {
+    return inNamespace(hpas, namespace);
+  }
+
+  private static <T> List<T> all(List<SharedIndexInformer<T>> informers) {
+    List<T> out = new ArrayList<>();
+    for (SharedIndexInformer<T> informer : informers) {
+      out.addAll(informer.getStore().list());
+    }
+    return out;
+  }
+
+  private static <T> Optional<T> byKey(
+      List<SharedIndexInformer<T>> informers, String namespace, String name) {
+    String key = namespace + "/" + name;
+    for (SharedIndexInformer<T> informer : informers) {
+      T found = informer.getStore().getByKey(key);
+      if (found != null) {
+        return Optional.of(found);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static <T> List<T> inNamespace(List<SharedIndexInformer<T>> informers, String namespace) {
+    List<T> out = new ArrayList<>();
+    for (SharedIndexInformer<T> informer : informers) {
+      out.addAll(informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (List<? extends SharedIndexInformer<?>> list :
+        List.of(budgets, models, deployments, pods, hpas)) {
+      list.forEach(SharedIndexInformer::close);
+    }
+  }
+}

@@ -1,0 +1,729 @@
+package dev.inferencebudget.controller.k8s;
+
+import dev.inferencebudget.controller.api.Quantities;
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelSpec;
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelStatus;
+import dev.inferencebudget.controller.api.v1alpha1.InferenceBudget;
+import dev.inferencebudget.controller.api.v1alpha1.InferenceBudgetStatus;
+import dev.inferencebudget.controller.api.v1alpha1.ModelReservation;
+import dev.inferencebudget.controller.config.ControllerConfig;
+import dev.inferencebudget.controller.decision.BudgetDecision;
+import dev.inferencebudget.controller.decision.BudgetSpec;
+import dev.inferencebudget.controller.decision.Decider;
+import dev.inferencebudget.controller.decision.DeciderState;
+import dev.inferencebudget.controller.decision.Decision;
+import dev.inferencebudget.controller.decision.FleetState;
+import dev.inferencebudget.controller.decision.LoadSample;
+import dev.inferencebudget.controller.decision.ModelDecision;
+import dev.inferencebudget.controller.decision.ModelMemory;
+import dev.inferencebudget.controller.decision.ModelObservation;
+import dev.inferencebudget.controller.decision.ModelState;
+import dev.inferencebudget.controller.decision.PendingActivation;
+import dev.inferencebudget.controller.decision.Reason;
+import dev.inferencebudget.controller.decision.ReplicaCounts;
+import dev.inferencebudget.controller.link.ActivationHandler;
+import dev.inferencebudget.controller.link.LoadAggregator;
+import dev.inferencebudget.controller.link.ModelStatePublisher;
+import dev.inferencebudget.controller.metrics.ControllerMetrics;
+import dev.inferencebudget.xds.XdsControlPlane;
+import dev.inferencebudget.xds.api.Endpoint;
+import dev.inferencebudget.xds.api.ModelEndpoints;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One reconcile of the whole fleet per cycle, on one thread: read the caches, build the decision
+ * core's input, decide, and (on the leader only) apply the output: scale targets, write statuses
+ * that changed, record events. Every replica, leader or standby, feeds xDS and publishes model
+ * states to ext-proc. Cycles run on any cache change (debounced), on activations, at the decision's
+ * next timer and at least every tick.
+ *
+ * <p>The shell does no arithmetic of its own: replicas, states, reservations and reasons all come
+ * from {@link Decider}. What it adds is what the decision core cannot see: a missing target, a
+ * second writer of the target's replicas, two models claiming one model name, a spec that does not
+ * convert.
+ */
+public final class Reconciler implements ActivationHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(Reconciler.class);
+
+  /** Condition types of a BudgetedModel. */
+  public static final String READY = "Ready";
+
+  public static final String COLD_STARTING = "ColdStarting";
+  public static final String BUDGET_EXCEEDED = "BudgetExceeded";
+  public static final String TARGET_FOUND = "TargetFound";
+  public static final String SINGLE_WRITER = "SingleWriter";
+  public static final String MODEL_NAMES_UNIQUE = "ModelNamesUnique";
+  public static final String SPEC_VALID = "SpecValid";
+
+  /** Condition types of an InferenceBudget. */
+  public static final String ABOVE_PROTECTION_THRESHOLD = "AboveProtectionThreshold";
+
+  private static final int DEFAULT_VLLM_PORT = 8000;
+
+  private final ClusterCaches caches;
+  private final ReplicaScaler scaler;
+  private final StatusWriter statusWriter;
+  private final EventRecorder events;
+  private final XdsControlPlane xds;
+  private final ModelStatePublisher publisher;
+  private final LoadAggregator loads;
+  private final ControllerMetrics metrics;
+  private final Clock clock;
+  private final ControllerConfig config;
+  private final ScheduledExecutorService executor;
+  private final Decider decider = new Decider();
+
+  // Confined to the executor thread.
+  private DeciderState state = DeciderState.empty();
+  private boolean restoreFromStatus = true;
+  private boolean leader;
+  private Instant leaderSince = Instant.MIN;
+  private final Map<String, Long> arrivalsSeen = new HashMap<>();
+  private final Map<String, LastWrite> lastWrites = new HashMap<>();
+  private final Map<String, Instant> coldStartsOpen = new HashMap<>();
+  private ScheduledFuture<?> timer;
+
+  // Shared with gRPC threads.
+  private final Map<String, PendingActivation> pending = new ConcurrentHashMap<>();
+  private volatile Map<String, ModelOutcome> outcomes = Map.of();
+  private final AtomicBoolean cycleQueued = new AtomicBoolean();
+  private volatile Duration lastCycleTime = Duration.ZERO;
+
+  /** What an activation is answered from: the latest cycle's outcome of a model. */
+  private record ModelOutcome(ModelState state, Optional<ActivationHandler.Refusal> refusal) {}
+
+  /** The replicas this controller last set on a target, and what they were before. */
+  private record LastWrite(int replicas, int before) {}
+
+  public Reconciler(
+      ClusterCaches caches,
+      ReplicaScaler scaler,
+      StatusWriter statusWriter,
+      EventRecorder events,
+      XdsControlPlane xds,
+      ModelStatePublisher publisher,
+      LoadAggregator loads,
+      ControllerMetrics metrics,
+      Clock clock,
+      ControllerConfig config,
+      ScheduledExecutorService executor) {
+    this.caches = Objects.requireNonNull(caches, "caches");
+    this.scaler = Objects.requireNonNull(scaler, "scaler");
+    this.statusWriter = Objects.requireNonNull(statusWriter, "statusWriter");
+    this.events = Objects.requireNonNull(events, "events");
+    this.xds = Objects.requireNonNull(xds, "xds");
+    this.publisher = Objects.requireNonNull(publisher, "publisher");
+    this.loads = Objects.requireNonNull(loads, "loads");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.config = Objects.requireNonNull(config, "config");
+    this.executor = Objects.requireNonNull(executor, "executor");
+  }
+
+  /** Asks for a cycle soon; a burst of requests within the debounce gives one cycle. */
+  public void requestCycle() {
+    if (cycleQueued.compareAndSet(false, true)) {
+      executor.schedule(this::runQueuedCycle, config.debounce().toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Called on leadership changes; the new leader rebuilds its state from status. */
+  public void leadershipChanged(boolean isLeader) {
+    executor.execute(
+        () -> {
+          leader = isLeader;
+          leaderSince = clock.instant();
+          restoreFromStatus = true;
+          metrics.leader(isLeader);
+          cycle();
+        });
+  }
+
+  /** Called by xDS when a model's routability changes: republish at once (releases holds). */
+  public void routabilityChanged(String modelKey, boolean routable) {
+    executor.execute(
+        () -> {
+          if (routable) {
+            pending.remove(modelKey);
+            Instant started = coldStartsOpen.remove(modelKey);
+            if (started != null) {
+              metrics.coldStart(modelKey, Duration.between(started, clock.instant()));
+            }
+          }
+          requestCycle();
+        });
+  }
+
+  /**
+   * Runs one cycle on the reconciler thread, waits for it and returns how long it took (tests and
+   * the scale benchmark).
+   */
+  public Duration cycleAndWait() throws InterruptedException {
+    try {
+      executor.submit(this::cycle).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+    return lastCycleTime;
+  }
+
+  /** The duration of the latest cycle (for the benchmark). */
+  public Duration lastCycleTime() {
+    return lastCycleTime;
+  }
+
+  @Override
+  public Outcome activate(String modelKey, String replica, Instant requestedAt) {
+    ModelOutcome outcome = outcomes.get(modelKey);
+    if (outcome == null) {
+      return Outcome.unknownModel();
+    }
+    pending.merge(
+        modelKey,
+        new PendingActivation(1, requestedAt),
+        (a, b) ->
+            new PendingActivation(
+                a.heldRequests() + 1,
+                a.requestedAt().isBefore(b.requestedAt()) ? a.requestedAt() : b.requestedAt()));
+    requestCycle();
+    if (outcome.state() == ModelState.BUDGET_BLOCKED && outcome.refusal().isPresent()) {
+      return Outcome.refused(outcome.refusal().get());
+    }
+    return Outcome.accepted();
+  }
+
+  private void runQueuedCycle() {
+    cycleQueued.set(false);
+    cycle();
+  }
+
+  /** Runs one cycle now; must run on the executor. Never throws (a crash loop helps nobody). */
+  void cycle() {
+    long started = System.nanoTime();
+    Optional<Instant> next = Optional.empty();
+    try {
+      next = reconcile(clock.instant());
+    } catch (RuntimeException e) {
+      log.error("decision cycle failed; retrying at the next tick", e);
+    } finally {
+      lastCycleTime = Duration.ofNanos(System.nanoTime() - started);
+      metrics.cycle(lastCycleTime);
+      scheduleTimer(next);
+    }
+  }
+
+  private void scheduleTimer(Optional<Instant> next) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    Duration delay = config.tick();
+    if (next.isPresent()) {
+      Duration untilNext = Duration.between(clock.instant(), next.get());
+      if (untilNext.compareTo(delay) < 0) {
+        delay = untilNext.isNegative() ? Duration.ZERO : untilNext;
+      }
+    }
+    timer = executor.schedule(this::cycle, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private Optional<Instant> reconcile(Instant now) {
+    List<InferenceBudget> budgetResources = caches.budgets();
+    List<BudgetedModel> modelResources = new ArrayList<>(caches.models());
+    // The oldest claim on a model name wins; ties by key so every replica agrees.
+    modelResources.sort(
+        Comparator.comparing(
+                (BudgetedModel m) -> String.valueOf(m.getMetadata().getCreationTimestamp()))
+            .thenComparing(Reconciler::key));
+
+    Map<String, String> nameOwners = new HashMap<>();
+    List<ModelView> views = new ArrayList<>();
+    for (BudgetedModel m : modelResources) {
+      views.add(view(m, nameOwners));
+    }
+
+    // Decision input.
+    List<BudgetSpec> budgetSpecs = new ArrayList<>();
+    Map<String, InferenceBudget> budgetsByKey = new TreeMap<>();
+    for (InferenceBudget b : budgetResources) {
+      try {
+        budgetSpecs.add(EdgeConversion.budgetSpec(key(b), b.getSpec()));
+        budgetsByKey.put(key(b), b);
+      } catch (IllegalArgumentException e) {
+        if (leader) {
+          events.record(b, true, "InvalidSpec", e.getMessage());
+        }
+      }
+    }
+    Map<String, LoadAggregator.ModelLoadView> load = loads.snapshot();
+    List<dev.inferencebudget.controller.decision.ModelSpec> specs = new ArrayList<>();
+    List<ModelObservation> observations = new ArrayList<>();
+    for (ModelView v : views) {
+      if (!v.decided()) {
+        continue;
+      }
+      specs.add(v.spec().get());
+      observations.add(observation(v, load.get(v.key()), now));
+    }
+    FleetState fleet = new FleetState(budgetSpecs, specs, observations);
+    // A new leader writes nothing during the startup grace: ext-proc replicas reconnect and report
+    // what they hold first. Until then it decides like a standby, from status.
+    boolean writing = leader && !now.isBefore(leaderSince.plus(config.startupGrace()));
+    if (restoreFromStatus) {
+      state = restoredState(views, budgetResources);
+      restoreFromStatus = !writing;
+    }
+    Decision decision = decider.decide(fleet, state, now);
+    if (writing) {
+      state = decision.nextState();
+    }
+
+    Map<String, ModelOutcome> newOutcomes = new HashMap<>();
+    Map<String, ControllerMetrics.ModelFigures> figures = new TreeMap<>();
+    List<ModelEndpoints> endpoints = new ArrayList<>();
+    List<dev.inferencebudget.proto.v1.ModelState> published = new ArrayList<>();
+    for (ModelView v : views) {
+      Optional<ModelDecision> d = Optional.ofNullable(decision.models().get(v.key()));
+      if (writing) {
+        apply(v, d, now);
+      }
+      d.ifPresent(
+          md -> md.coldStartStartedAt().ifPresent(t -> coldStartsOpen.putIfAbsent(v.key(), t)));
+      ModelState modelState = d.map(ModelDecision::state).orElse(ModelState.SCALED_TO_ZERO);
+      Optional<ActivationHandler.Refusal> refusal =
+          d.flatMap(ModelDecision::refusal)
+              .map(
+                  r ->
+                      new ActivationHandler.Refusal(
+                          r.budgetKey(), r.neededBytes(), r.freeBytes(), r.message()));
+      if (v.problem().isPresent()) {
+        refusal = Optional.of(new ActivationHandler.Refusal("", 0, 0, v.problem().get().message()));
+        modelState = ModelState.BUDGET_BLOCKED;
+      }
+      newOutcomes.put(v.key(), new ModelOutcome(modelState, refusal));
+      figures.put(
+          v.key(),
+          new ControllerMetrics.ModelFigures(
+              d.map(ModelDecision::desiredReplicas).orElse(0),
+              v.replicas().ready(),
+              modelState.statusName()));
+      endpoints.add(new ModelEndpoints(v.key(), v.endpoints()));
+      published.add(
+          ModelStates.toProto(
+              v, modelState, refusal, xds.isRoutable(v.key()), v.replicas().ready()));
+    }
+    if (writing) {
+      for (BudgetDecision bd : decision.budgets().values()) {
+        InferenceBudget b = budgetsByKey.get(bd.budgetKey());
+        if (b != null) {
+          applyBudget(b, bd, views, decision, now);
+        }
+      }
+    }
+    outcomes = Map.copyOf(newOutcomes);
+    xds.update(endpoints);
+    // Routability may have changed with this update; read it again for the published states.
+    List<dev.inferencebudget.proto.v1.ModelState> withRoutable = new ArrayList<>();
+    for (dev.inferencebudget.proto.v1.ModelState s : published) {
+      withRoutable.add(s.toBuilder().setRoutable(xds.isRoutable(s.getKey())).build());
+    }
+    publisher.publish(withRoutable);
+    metrics.models(figures);
+    Map<String, long[]> budgetFigures = new TreeMap<>();
+    decision
+        .budgets()
+        .forEach(
+            (k, bd) -> budgetFigures.put(k, new long[] {bd.reservedBytes(), bd.gpuMemoryBytes()}));
+    metrics.budgets(budgetFigures);
+    pending.keySet().removeIf(k -> !newOutcomes.containsKey(k));
+    return decision.nextDecisionAt();
+  }
+
+  // ---- reading the caches --------------------------------------------------------------------
+
+  private ModelView view(BudgetedModel m, Map<String, String> nameOwners) {
+    String key = key(m);
+    String ns = m.getMetadata().getNamespace();
+    BudgetedModelSpec spec = m.getSpec();
+    List<String> conflicting = new ArrayList<>();
+    if (spec != null) {
+      for (String name : spec.modelNames()) {
+        String owner = nameOwners.putIfAbsent(name, key);
+        if (owner != null && !owner.equals(key)) {
+          conflicting.add(name + " (claimed by " + owner + ")");
+        }
+      }
+    }
+    Optional<dev.inferencebudget.controller.decision.ModelSpec> decisionSpec = Optional.empty();
+    Optional<ModelView.Problem> problem = Optional.empty();
+    try {
+      decisionSpec = Optional.of(EdgeConversion.modelSpec(key, ns, spec));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      problem =
+          Optional.of(
+              new ModelView.Problem(
+                  SPEC_VALID, "InvalidSpec", "spec cannot be used: " + e.getMessage()));
+    }
+    String target = spec == null || spec.targetRef() == null ? null : spec.targetRef().name();
+    Optional<Deployment> deployment =
+        target == null ? Optional.empty() : caches.deployment(ns, target);
+    if (problem.isEmpty() && deployment.isEmpty()) {
+      problem =
+          Optional.of(
+              new ModelView.Problem(
+                  TARGET_FOUND,
+                  "DeploymentNotFound",
+                  "target Deployment "
+                      + ns
+                      + "/"
+                      + target
+                      + " does not exist; the model is not scaled and reserves nothing"));
+    }
+    ReplicaCounts counts = ReplicaCounts.NONE;
+    List<Endpoint> endpoints = List.of();
+    List<String> nodes = List.of();
+    Optional<String> writer = Optional.empty();
+    if (deployment.isPresent()) {
+      Deployment d = deployment.get();
+      int desired =
+          d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+      int starting = 0;
+      int ready = 0;
+      int terminating = 0;
+      List<Endpoint> eps = new ArrayList<>();
+      TreeSet<String> nodeSet = new TreeSet<>();
+      Map<String, String> selector =
+          d.getSpec() == null || d.getSpec().getSelector() == null
+              ? Map.of()
+              : d.getSpec().getSelector().getMatchLabels();
+      for (Pod p : caches.pods(ns)) {
+        if (!matches(selector, p)) {
+          continue;
+        }
+        boolean isReady = podReady(p);
+        if (p.getMetadata().getDeletionTimestamp() != null) {
+          terminating++;
+          continue;
+        }
+        if (isReady) {
+          ready++;
+        } else {
+          starting++;
+        }
+        if (p.getSpec() != null && p.getSpec().getNodeName() != null) {
+          nodeSet.add(p.getSpec().getNodeName());
+        }
+        String ip = p.getStatus() == null ? null : p.getStatus().getPodIP();
+        if (ip != null && !ip.isBlank()) {
+          eps.add(new Endpoint(ip, port(p), isReady));
+        }
+      }
+      counts = new ReplicaCounts(desired, starting, ready, terminating);
+      endpoints = eps;
+      nodes = List.copyOf(nodeSet);
+      writer = externalWriter(m, d);
+    }
+    return new ModelView(
+        key, m, decisionSpec, deployment, counts, endpoints, nodes, writer, problem, conflicting);
+  }
+
+  /**
+   * Who else writes the target's replicas: an HPA (KEDA creates one for its ScaledObject) or a
+   * person or tool that changed them since this controller last set them.
+   */
+  private Optional<String> externalWriter(BudgetedModel m, Deployment d) {
+    String ns = d.getMetadata().getNamespace();
+    String name = d.getMetadata().getName();
+    for (HorizontalPodAutoscaler hpa : caches.horizontalPodAutoscalers(ns)) {
+      var ref = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
+      if (ref != null && "Deployment".equals(ref.getKind()) && name.equals(ref.getName())) {
+        Map<String, String> labels = hpa.getMetadata().getLabels();
+        String scaledObject = labels == null ? null : labels.get("scaledobject.keda.sh/name");
+        return Optional.of(
+            scaledObject != null
+                ? "KEDA ScaledObject " + ns + "/" + scaledObject
+                : "HorizontalPodAutoscaler " + ns + "/" + hpa.getMetadata().getName());
+      }
+    }
+    int actual =
+        d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+    LastWrite last = lastWrites.get(key(m));
+    if (last == null && m.getStatus() != null && m.getStatus().desiredReplicas() != null) {
+      int recorded = m.getStatus().desiredReplicas();
+      last = new LastWrite(recorded, recorded);
+    }
+    // The cache may still show the value from before our own write: that is lag, not a writer.
+    if (last != null && actual != last.replicas() && actual != last.before()) {
+      return Optional.of(
+          "another writer (spec.replicas is "
+              + actual
+              + ", the controller last set "
+              + last.replicas()
+              + ")");
+    }
+    return Optional.empty();
+  }
+
+  private ModelObservation observation(
+      ModelView v, LoadAggregator.ModelLoadView load, Instant now) {
+    ModelObservation o = ModelObservation.of(v.key(), v.replicas());
+    Instant lastRequest =
+        v.resource().getStatus() == null ? null : v.resource().getStatus().lastRequestTime();
+    if (load != null && load.lastRequest() != null) {
+      lastRequest =
+          lastRequest == null || load.lastRequest().isAfter(lastRequest)
+              ? load.lastRequest()
+              : lastRequest;
+    }
+    PendingActivation activation = pending.get(v.key());
+    // An activation is a request that arrived; recording it as such persists it in status, so a
+    // restarted controller does not take a model in the middle of a cold start for idle.
+    if (activation != null
+        && (lastRequest == null || activation.requestedAt().isAfter(lastRequest))) {
+      lastRequest = activation.requestedAt();
+    }
+    if (lastRequest != null) {
+      o = o.withLastRequestTime(lastRequest);
+    }
+    if (activation != null) {
+      int held = load == null ? 0 : load.held();
+      o =
+          o.withPendingActivation(
+              new PendingActivation(
+                  Math.max(held, activation.heldRequests()), activation.requestedAt()));
+    }
+    if (load != null) {
+      long before = arrivalsSeen.getOrDefault(v.key(), load.arrivalsTotal());
+      arrivalsSeen.put(v.key(), load.arrivalsTotal());
+      Optional<Duration> ttft =
+          load.ttftP95Seconds() > 0
+              ? Optional.of(Duration.ofNanos((long) (load.ttftP95Seconds() * 1e9)))
+              : Optional.empty();
+      o =
+          o.withLoad(
+              new LoadSample(
+                  now,
+                  load.inFlight(),
+                  load.queued(),
+                  load.held(),
+                  Math.max(0, load.arrivalsTotal() - before),
+                  ttft));
+    }
+    return o;
+  }
+
+  /** What the decision core remembers, rebuilt from the statuses this controller wrote. */
+  private static DeciderState restoredState(List<ModelView> views, List<InferenceBudget> budgets) {
+    Map<String, ModelMemory> memories = new TreeMap<>();
+    for (ModelView v : views) {
+      BudgetedModelStatus s = v.resource().getStatus();
+      if (s == null || !v.decided()) {
+        continue;
+      }
+      int desired = s.desiredReplicas() != null ? s.desiredReplicas() : v.replicas().desired();
+      ModelState st =
+          s.state() == null ? ModelState.SCALED_TO_ZERO : ModelState.valueOf(s.state().name());
+      memories.put(
+          v.key(),
+          ModelMemory.restored(
+              desired,
+              st,
+              Optional.ofNullable(s.lastRequestTime()),
+              Optional.empty(),
+              Optional.ofNullable(s.coldStartTime())));
+    }
+    Map<String, Boolean> above = new TreeMap<>();
+    for (InferenceBudget b : budgets) {
+      if (b.getStatus() != null && b.getStatus().state() != null) {
+        above.put(
+            key(b),
+            b.getStatus().state()
+                != dev.inferencebudget.controller.api.v1alpha1.BudgetState.AVAILABLE);
+      }
+    }
+    return new DeciderState(memories, above);
+  }
+
+  // ---- applying the decision (leader only) ---------------------------------------------------
+
+  private void apply(ModelView v, Optional<ModelDecision> decision, Instant now) {
+    BudgetedModel m = v.resource();
+    BudgetedModelStatus old = m.getStatus();
+    Instant lastScaleTime = old == null ? null : old.lastScaleTime();
+    Optional<ModelView.Problem> problem = v.problem();
+    if (decision.isPresent() && v.deployment().isPresent()) {
+      ModelDecision d = decision.get();
+      int actual = v.replicas().desired();
+      if (v.externalWriter().isPresent()) {
+        events.record(
+            m,
+            true,
+            "ExternalWriter",
+            v.externalWriter().get()
+                + " also sets the replicas of Deployment "
+                + v.deployment().get().getMetadata().getName()
+                + "; the controller does not scale it while that lasts (it still accounts its pods"
+                + " against the budget and routes to them)");
+      } else if (d.desiredReplicas() != actual) {
+        try {
+          scaler.scale(
+              m.getMetadata().getNamespace(),
+              v.deployment().get().getMetadata().getName(),
+              d.desiredReplicas());
+          lastWrites.put(v.key(), new LastWrite(d.desiredReplicas(), actual));
+          lastScaleTime = now;
+        } catch (KubernetesClientException e) {
+          if (Conflicts.isNotFound(e)) {
+            problem =
+                Optional.of(
+                    new ModelView.Problem(
+                        TARGET_FOUND,
+                        "DeploymentNotFound",
+                        "target Deployment disappeared while scaling it"));
+          } else {
+            log.warn("scaling {} to {} failed: {}", v.key(), d.desiredReplicas(), e.getMessage());
+            events.record(
+                m,
+                true,
+                "ScaleFailed",
+                "scaling to " + d.desiredReplicas() + " failed: " + e.getMessage());
+          }
+        }
+      }
+      if (d.replicasChanged() || d.stateChanged()) {
+        for (Reason r : d.reasons()) {
+          events.record(m, r.kind().warning(), r.kind().eventReason(), r.message());
+          metrics.decision(r.kind().eventReason());
+        }
+      } else {
+        d.refusal().ifPresent(r -> events.record(m, true, "BudgetBlocked", r.message()));
+      }
+    }
+    if (problem.isPresent()) {
+      events.record(m, true, problem.get().reason(), problem.get().message());
+    }
+    if (!v.conflictingNames().isEmpty()) {
+      events.record(
+          m,
+          true,
+          "ModelNameConflict",
+          "model names already claimed by an older BudgetedModel: "
+              + String.join(", ", v.conflictingNames())
+              + "; ext-proc does not route them here");
+    }
+    Instant lastRequest = state.model(v.key()).flatMap(ModelMemory::lastRequestSeen).orElse(null);
+    BudgetedModelStatus next =
+        StatusBuilder.model(v, decision, problem, lastScaleTime, lastRequest, now);
+    if (!next.equals(old)) {
+      try {
+        statusWriter.model(m, next);
+      } catch (KubernetesClientException e) {
+        log.warn("status of {} not written: {}", v.key(), e.getMessage());
+      }
+    }
+  }
+
+  private void applyBudget(
+      InferenceBudget b, BudgetDecision d, List<ModelView> views, Decision decision, Instant now) {
+    for (Reason r : d.reasons()) {
+      events.record(b, r.kind().warning(), r.kind().eventReason(), r.message());
+    }
+    List<ModelReservation> reservations = new ArrayList<>();
+    for (ModelView v : views) {
+      ModelDecision md = decision.models().get(v.key());
+      if (md == null || !d.reservedBytesByModel().containsKey(v.key())) {
+        continue;
+      }
+      reservations.add(
+          new ModelReservation(
+              v.resource().getMetadata().getName(),
+              v.spec().get().priority(),
+              md.desiredReplicas(),
+              Quantities.ofBytes(md.reservedGpuMemoryBytes()),
+              dev.inferencebudget.controller.api.v1alpha1.ModelState.valueOf(md.state().name())));
+    }
+    InferenceBudgetStatus next = StatusBuilder.budget(b, d, reservations, now);
+    if (!next.equals(b.getStatus())) {
+      try {
+        statusWriter.budget(b, next);
+      } catch (KubernetesClientException e) {
+        log.warn("status of budget {} not written: {}", d.budgetKey(), e.getMessage());
+      }
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  static String key(io.fabric8.kubernetes.api.model.HasMetadata r) {
+    return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+  }
+
+  private static boolean matches(Map<String, String> selector, Pod p) {
+    if (selector == null || selector.isEmpty()) {
+      return false;
+    }
+    Map<String, String> labels = p.getMetadata().getLabels();
+    if (labels == null) {
+      return false;
+    }
+    for (Map.Entry<String, String> e : selector.entrySet()) {
+      if (!e.getValue().equals(labels.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean podReady(Pod p) {
+    if (p.getStatus() == null || p.getStatus().getConditions() == null) {
+      return false;
+    }
+    return p.getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** The container port named {@code http}, else the first declared, else vLLM's 8000. */
+  private static int port(Pod p) {
+    Integer first = null;
+    if (p.getSpec() != null && p.getSpec().getContainers() != null) {
+      for (var c : p.getSpec().getContainers()) {
+        if (c.getPorts() == null) {
+          continue;
+        }
+        for (ContainerPort cp : c.getPorts()) {
+          if ("http".equals(cp.getName())) {
+            return cp.getContainerPort();
+          }
+          if (first == null) {
+            first = cp.getContainerPort();
+          }
+        }
+      }
+    }
+    return first != null ? first : DEFAULT_VLLM_PORT;
+  }
+}
