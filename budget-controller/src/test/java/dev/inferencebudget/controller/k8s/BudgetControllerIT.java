@@ -337,7 +337,7 @@ class BudgetControllerIT {
     BudgetController c = controller();
     await().until(() -> state("llama") != null && state("ghost") != null);
     client
-        .resource(MockCluster.model(NS, "copycat", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
+        .resource(MockCluster.model(NS, "pirate", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
         .create();
 
     await()
@@ -357,10 +357,10 @@ class BudgetControllerIT {
     await()
         .until(
             () ->
-                condition(model("copycat"), Reconciler.MODEL_NAMES_UNIQUE)
+                condition(model("pirate"), Reconciler.MODEL_NAMES_UNIQUE)
                     .map(x -> x.getStatus().equals("False"))
                     .orElse(false));
-    assertThat(events("copycat", "ModelNameConflict")).hasSize(1);
+    assertThat(events("pirate", "ModelNameConflict")).hasSize(1);
     assertThat(condition(model("llama"), Reconciler.MODEL_NAMES_UNIQUE).get().getStatus())
         .isEqualTo("True");
   }
