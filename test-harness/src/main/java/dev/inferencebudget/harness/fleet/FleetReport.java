@@ -204,6 +204,8 @@ public final class FleetReport {
     for (int m = fleet.models().size() - 1; m >= 0; m--) {
       XYSeries series = chart.addSeries(fleet.models().get(m).name(), hours, cumulative[m]);
       series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Area);
+      series.setFillColor(colour(m));
+      series.setLineColor(colour(m).darker());
       series.setMarker(SeriesMarkers.NONE);
     }
     double budgetGib = (double) fleet.budgetGpuMemoryBytes() / Fleet.GIB;
@@ -232,8 +234,30 @@ public final class FleetReport {
       XYSeries series = chart.addSeries(fleet.models().get(m).name(), hours, replicas);
       series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
       series.setMarker(SeriesMarkers.NONE);
+      series.setLineColor(colour(m));
     }
     return chart;
+  }
+
+  /**
+   * One colour per model in both charts (xchart would colour by series order, which differs between
+   * them).
+   */
+  private static Color colour(int model) {
+    Color[] palette = {
+      new Color(0x1f77b4),
+      new Color(0xff7f0e),
+      new Color(0x2ca02c),
+      new Color(0xd62728),
+      new Color(0x9467bd),
+      new Color(0x8c564b),
+      new Color(0xe377c2),
+      new Color(0x7f7f7f),
+      new Color(0xbcbd22),
+      new Color(0x17becf)
+    };
+    Color base = palette[model % palette.length];
+    return model < palette.length ? base : base.brighter();
   }
 
   private XYChart policiesChart() {
