@@ -1,0 +1,433 @@
+package dev.inferencebudget.harness.chart;
+
+import static dev.inferencebudget.harness.chart.RenderedChart.CONTROLLER;
+import static dev.inferencebudget.harness.chart.RenderedChart.ENVOY;
+import static dev.inferencebudget.harness.chart.RenderedChart.EXT_PROC;
+import static dev.inferencebudget.harness.chart.RenderedChart.NAMESPACE;
+import static dev.inferencebudget.harness.chart.RenderedChart.env;
+import static dev.inferencebudget.harness.chart.RenderedChart.onlyContainer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The chart lints strictly, renders with its default values and with each documented variant into
+ * valid fabric8 objects, and the rendered objects point at each other correctly.
+ */
+class HelmChartTest {
+
+  private static final Map<String, String> DEFAULTS = Map.of();
+  private static final Map<String, String> TLS_CERT_MANAGER =
+      Map.of("tls.enabled", "true", "tls.certManager.issuerRef.name", "cluster-ca");
+  private static final Map<String, String> TLS_SECRET =
+      Map.of("tls.enabled", "true", "tls.source", "secret", "tls.existingSecret", "my-grpc-tls");
+  private static final Map<String, String> NETWORK_POLICIES =
+      Map.of(
+          "networkPolicies.enabled", "true",
+          "networkPolicies.apiServerCidrs[0]", "10.0.0.1/32",
+          "networkPolicies.gatewayPodSelector.matchLabels.app", "envoy");
+  private static final Map<String, String> STANDALONE_ENVOY = Map.of("envoy.enabled", "true");
+  private static final Map<String, String> ENDPOINT_PICKER =
+      Map.of("extProc.routingMode", "ENDPOINT_PICKER");
+  private static final Map<String, String> WATCHED_NAMESPACES =
+      Map.of("controller.watchNamespaces[0]", "team-a", "controller.watchNamespaces[1]", "team-b");
+
+  /** The controller's API access, resource by resource: exactly this and nothing broader. */
+  private static final Map<String, Set<String>> CONTROLLER_RULES =
+      Map.ofEntries(
+          Map.entry("inferencebudget.dev/inferencebudgets", Set.of("get", "list", "watch")),
+          Map.entry("inferencebudget.dev/budgetedmodels", Set.of("get", "list", "watch")),
+          Map.entry(
+              "inferencebudget.dev/inferencebudgets/status", Set.of("get", "update", "patch")),
+          Map.entry("inferencebudget.dev/budgetedmodels/status", Set.of("get", "update", "patch")),
+          Map.entry("apps/deployments", Set.of("get", "list", "watch")),
+          Map.entry("apps/deployments/scale", Set.of("get", "update", "patch")),
+          Map.entry("/pods", Set.of("get", "list", "watch")),
+          Map.entry("discovery.k8s.io/endpointslices", Set.of("get", "list", "watch")),
+          Map.entry("/events", Set.of("create", "patch")),
+          Map.entry("events.k8s.io/events", Set.of("create", "patch")),
+          Map.entry(
+              "gateway.networking.k8s.io/httproutes",
+              Set.of("get", "list", "watch", "create", "update", "patch", "delete")),
+          Map.entry("autoscaling/horizontalpodautoscalers", Set.of("get", "list", "watch")),
+          Map.entry("keda.sh/scaledobjects", Set.of("get", "list", "watch")));
+
+  static Stream<Arguments> variants() {
+    return Stream.of(
+        Arguments.of("defaults", DEFAULTS),
+        Arguments.of("TLS from cert-manager", TLS_CERT_MANAGER),
+        Arguments.of("TLS from a provided secret", TLS_SECRET),
+        Arguments.of("NetworkPolicies", NETWORK_POLICIES),
+        Arguments.of("standalone Envoy", STANDALONE_ENVOY),
+        Arguments.of("endpoint-picker mode", ENDPOINT_PICKER),
+        Arguments.of("watched namespaces", WATCHED_NAMESPACES),
+        Arguments.of("everything on", everythingOn()));
+  }
+
+  private static Map<String, String> everythingOn() {
+    Map<String, String> all = new TreeMap<>();
+    all.putAll(TLS_CERT_MANAGER);
+    all.putAll(NETWORK_POLICIES);
+    all.putAll(STANDALONE_ENVOY);
+    all.putAll(ENDPOINT_PICKER);
+    return all;
+  }
+
+  @Test
+  void chartPassesStrictLint() {
+    RenderedChart.assumeHelmLoads();
+    LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
+    assertThat(lint.isFailed()).as("lint messages: %s", lint.getMessages()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void everyVariantRendersIntoModelObjectsWhoseReferencesResolve(
+      String variant, Map<String, String> values) {
+    RenderedChart chart = RenderedChart.render(values);
+
+    assertThat(chart.kinds())
+        .contains("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget", "RoleBinding");
+    assertThat(chart.objects()).allSatisfy(o -> assertThat(o.getMetadata().getName()).isNotBlank());
+    for (Deployment deployment : chart.all(Deployment.class)) {
+      assertProbesHitContainerPorts(deployment);
+      assertRunsNonRootOnAReadOnlyRoot(deployment);
+    }
+    for (Service service : chart.all(Service.class)) {
+      assertServiceReachesNamedContainerPorts(chart, service);
+    }
+    for (PodDisruptionBudget pdb : chart.all(PodDisruptionBudget.class)) {
+      assertThat(selects(pdb.getSpec().getSelector().getMatchLabels(), chart)).isNotEmpty();
+    }
+    assertExtProcReachesTheControllerLinkApi(chart);
+    assertRbacIsExactlyWhatTheControllerUses(chart);
+  }
+
+  @Test
+  void defaultsRunTwoControllersWithALeaseAndScalableExtProc() {
+    RenderedChart chart = RenderedChart.render(DEFAULTS);
+
+    assertThat(chart.deployment(CONTROLLER).getSpec().getReplicas()).isEqualTo(2);
+    assertThat(chart.deployment(EXT_PROC).getSpec().getReplicas()).isEqualTo(2);
+    Container controller = onlyContainer(chart.deployment(CONTROLLER));
+    assertThat(env(controller, "IBC_CONTROLLER_LEADER_ELECTION")).isEqualTo("true");
+    assertThat(env(controller, "IBC_CONTROLLER_LEASE_NAMESPACE")).isEqualTo(NAMESPACE);
+    Role leases = chart.one(Role.class, CONTROLLER + "-leader-election");
+    assertThat(leases.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+    assertThat(leases.getRules())
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io");
+              assertThat(rule.getResources()).containsExactly("leases");
+              assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+            });
+    assertThat(chart.all(PodDisruptionBudget.class)).hasSize(2);
+    assertThat(chart.kinds()).doesNotContain("NetworkPolicy", "Certificate", "ConfigMap");
+    // the grpc probes are kubelet's native ones (grpc.health.v1) without TLS
+    assertThat(onlyContainer(chart.deployment(EXT_PROC)).getReadinessProbe().getGrpc().getPort())
+        .isEqualTo(9002);
+    assertThat(env(onlyContainer(chart.deployment(EXT_PROC)), "IBC_EXTPROC_ROUTING_MODE"))
+        .isEqualTo("ROUTING_HEADER");
+  }
+
+  @Test
+  void tlsFromCertManagerIssuesOneCertificateForEveryGrpcServiceName() {
+    RenderedChart chart = RenderedChart.render(TLS_CERT_MANAGER);
+
+    GenericKubernetesResource certificate =
+        chart.all(GenericKubernetesResource.class).stream()
+            .filter(o -> o.getKind().equals("Certificate"))
+            .findFirst()
+            .orElseThrow();
+    @SuppressWarnings("unchecked")
+    List<String> dnsNames = (List<String>) certificate.get("spec", "dnsNames");
+    assertThat(dnsNames)
+        .contains(CONTROLLER + "." + NAMESPACE + ".svc", EXT_PROC + "." + NAMESPACE + ".svc");
+    String secretName = certificate.get("spec", "secretName");
+    assertMountsTlsSecret(chart.deployment(CONTROLLER), secretName);
+    assertMountsTlsSecret(chart.deployment(EXT_PROC), secretName);
+    // kubelet's grpc probe cannot speak TLS
+    assertThat(onlyContainer(chart.deployment(EXT_PROC)).getReadinessProbe().getTcpSocket())
+        .isNotNull();
+  }
+
+  @Test
+  void tlsFromAProvidedSecretMountsItAndIssuesNothing() {
+    RenderedChart chart = RenderedChart.render(TLS_SECRET);
+
+    assertThat(chart.kinds()).doesNotContain("Certificate");
+    assertMountsTlsSecret(chart.deployment(CONTROLLER), "my-grpc-tls");
+    assertMountsTlsSecret(chart.deployment(EXT_PROC), "my-grpc-tls");
+  }
+
+  @Test
+  void networkPoliciesAdmitOnlyNamedPortsOfThePodsTheySelect() {
+    RenderedChart chart = RenderedChart.render(NETWORK_POLICIES);
+
+    List<NetworkPolicy> policies = chart.all(NetworkPolicy.class);
+    assertThat(policies).hasSize(2);
+    for (NetworkPolicy policy : policies) {
+      List<Deployment> selected =
+          selects(policy.getSpec().getPodSelector().getMatchLabels(), chart);
+      assertThat(selected).hasSize(1);
+      Set<String> portNames = containerPortNames(onlyContainer(selected.get(0)));
+      policy
+          .getSpec()
+          .getIngress()
+          .forEach(
+              rule ->
+                  rule.getPorts()
+                      .forEach(port -> assertThat(portNames).contains(port.getPort().getStrVal())));
+    }
+    NetworkPolicy controller = chart.one(NetworkPolicy.class, CONTROLLER);
+    assertThat(controller.getSpec().getEgress().get(0).getTo().get(0).getIpBlock().getCidr())
+        .isEqualTo("10.0.0.1/32");
+  }
+
+  @Test
+  void standaloneEnvoyPointsAtTheChartsServicesWithTheBootstrapsTimers() throws Exception {
+    RenderedChart chart = RenderedChart.render(STANDALONE_ENVOY);
+
+    JsonNode bootstrap =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(chart.one(ConfigMap.class, ENVOY).getData().get("envoy.yaml"));
+    assertClusterReachesServicePort(chart, bootstrap, "xds_cluster", CONTROLLER, "xds");
+    assertClusterReachesServicePort(chart, bootstrap, "ext_proc_cluster", EXT_PROC, "grpc");
+    JsonNode listener = bootstrap.at("/static_resources/listeners/0");
+    assertThat(listener.at("/address/socket_address/port_value").asInt()).isEqualTo(8080);
+    assertThat(listener.get("per_connection_buffer_limit_bytes").asLong()).isEqualTo(16777216L);
+    Deployment envoy = chart.deployment(ENVOY);
+    assertThat(onlyContainer(envoy).getArgs()).contains("--service-node", "$(POD_NAME)");
+    assertThat(
+            envoy.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getConfigMap() != null)
+                .map(v -> v.getConfigMap().getName()))
+        .containsExactly(ENVOY);
+  }
+
+  @Test
+  void endpointPickerModeReachesExtProc() {
+    RenderedChart chart = RenderedChart.render(ENDPOINT_PICKER);
+
+    assertThat(env(onlyContainer(chart.deployment(EXT_PROC)), "IBC_EXTPROC_ROUTING_MODE"))
+        .isEqualTo("ENDPOINT_PICKER");
+  }
+
+  @Test
+  void watchedNamespacesGetOneRoleEachAndNoClusterRole() {
+    RenderedChart chart = RenderedChart.render(WATCHED_NAMESPACES);
+
+    assertThat(chart.all(ClusterRole.class)).isEmpty();
+    assertThat(
+            chart.all(Role.class).stream()
+                .filter(r -> r.getMetadata().getName().equals(CONTROLLER))
+                .map(r -> r.getMetadata().getNamespace()))
+        .containsExactlyInAnyOrder("team-a", "team-b");
+    assertThat(env(onlyContainer(chart.deployment(CONTROLLER)), "IBC_CONTROLLER_NAMESPACES"))
+        .isEqualTo("team-a,team-b");
+  }
+
+  static Stream<Arguments> badValues() {
+    return Stream.of(
+        Arguments.of(Map.of("extProc.routingMode", "ROUND_ROBIN")),
+        Arguments.of(Map.of("extProc.ports.grpc", "70000")),
+        Arguments.of(Map.of("extProc.maxMessageTimeoutSeconds", "7200")),
+        Arguments.of(Map.of("controller.replicaCount", "3")),
+        Arguments.of(Map.of("controller.leaderElection.enabled", "false")),
+        Arguments.of(Map.of("tls.enabled", "true", "tls.source", "secret")),
+        Arguments.of(Map.of("tls.enabled", "true")),
+        Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badValues")
+  void badValuesFailAtInstallTime(Map<String, String> values) {
+    assertThatThrownBy(() -> RenderedChart.render(values)).isInstanceOf(RuntimeException.class);
+  }
+
+  private static void assertProbesHitContainerPorts(Deployment deployment) {
+    Container container = onlyContainer(deployment);
+    Set<Integer> ports = new TreeSet<>();
+    container.getPorts().forEach(p -> ports.add(p.getContainerPort()));
+    Set<String> names = containerPortNames(container);
+    for (Probe probe :
+        Stream.of(
+                container.getStartupProbe(),
+                container.getLivenessProbe(),
+                container.getReadinessProbe())
+            .filter(p -> p != null)
+            .toList()) {
+      if (probe.getGrpc() != null) {
+        assertThat(ports).contains(probe.getGrpc().getPort());
+      } else {
+        var port = probe.getTcpSocket().getPort();
+        if (port.getStrVal() != null) {
+          assertThat(names).contains(port.getStrVal());
+        } else {
+          assertThat(ports).contains(port.getIntVal());
+        }
+      }
+    }
+    assertThat(container.getReadinessProbe())
+        .as("%s readiness probe", deployment.getMetadata().getName())
+        .isNotNull();
+  }
+
+  private static void assertRunsNonRootOnAReadOnlyRoot(Deployment deployment) {
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    Container container = onlyContainer(deployment);
+    assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    // the JVM's (and DJL's) temporary files go to an emptyDir
+    assertThat(container.getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+    assertThat(pod.getVolumes())
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("tmp");
+              assertThat(v.getEmptyDir()).isNotNull();
+            });
+  }
+
+  private static void assertServiceReachesNamedContainerPorts(
+      RenderedChart chart, Service service) {
+    List<Deployment> selected = selects(service.getSpec().getSelector(), chart);
+    assertThat(selected).as("pods behind Service %s", service.getMetadata().getName()).hasSize(1);
+    Set<String> names = containerPortNames(onlyContainer(selected.get(0)));
+    for (ServicePort port : service.getSpec().getPorts()) {
+      assertThat(names).contains(port.getTargetPort().getStrVal());
+    }
+  }
+
+  private static void assertExtProcReachesTheControllerLinkApi(RenderedChart chart) {
+    String address = env(onlyContainer(chart.deployment(EXT_PROC)), "IBC_EXTPROC_CONTROLLER");
+    String host = address.substring(0, address.lastIndexOf(':'));
+    int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    assertThat(host).isEqualTo(CONTROLLER + "." + NAMESPACE + ".svc");
+    ServicePort linkApi = servicePort(chart.service(CONTROLLER), "link-api");
+    assertThat(linkApi.getPort()).isEqualTo(port);
+    assertThat(containerPort(onlyContainer(chart.deployment(CONTROLLER)), "link-api")).isNotNull();
+  }
+
+  private static void assertRbacIsExactlyWhatTheControllerUses(RenderedChart chart) {
+    List<List<PolicyRule>> ruleSets = new ArrayList<>();
+    chart.all(ClusterRole.class).forEach(r -> ruleSets.add(r.getRules()));
+    chart.all(Role.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(CONTROLLER))
+        .forEach(r -> ruleSets.add(r.getRules()));
+    assertThat(ruleSets).isNotEmpty();
+    for (List<PolicyRule> rules : ruleSets) {
+      Map<String, Set<String>> granted = new TreeMap<>();
+      for (PolicyRule rule : rules) {
+        assertThat(rule.getVerbs()).doesNotContain("*");
+        assertThat(rule.getResources()).doesNotContain("*");
+        assertThat(rule.getApiGroups()).doesNotContain("*");
+        assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
+        assertThat(rule.getResourceNames()).isNullOrEmpty();
+        for (String group : rule.getApiGroups()) {
+          for (String resource : rule.getResources()) {
+            granted
+                .computeIfAbsent(group + "/" + resource, k -> new TreeSet<>())
+                .addAll(rule.getVerbs());
+          }
+        }
+      }
+      assertThat(granted).isEqualTo(new TreeMap<>(CONTROLLER_RULES));
+    }
+  }
+
+  private static void assertClusterReachesServicePort(
+      RenderedChart chart,
+      JsonNode bootstrap,
+      String clusterName,
+      String serviceName,
+      String portName) {
+    JsonNode cluster = null;
+    for (JsonNode c : bootstrap.at("/static_resources/clusters")) {
+      if (c.get("name").asText().equals(clusterName)) {
+        cluster = c;
+      }
+    }
+    assertThat(cluster).as(clusterName).isNotNull();
+    JsonNode socket =
+        cluster.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address");
+    assertThat(socket.get("address").asText()).isEqualTo(serviceName + "." + NAMESPACE + ".svc");
+    Service service = chart.service(serviceName);
+    assertThat(servicePort(service, portName).getPort())
+        .isEqualTo(socket.get("port_value").asInt());
+  }
+
+  private static void assertMountsTlsSecret(Deployment deployment, String secretName) {
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes().stream().filter(v -> v.getSecret() != null))
+        .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo(secretName));
+    assertThat(onlyContainer(deployment).getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/etc/ibc/tls"));
+  }
+
+  private static List<Deployment> selects(Map<String, String> selector, RenderedChart chart) {
+    return chart.all(Deployment.class).stream()
+        .filter(
+            d ->
+                d.getSpec()
+                    .getTemplate()
+                    .getMetadata()
+                    .getLabels()
+                    .entrySet()
+                    .containsAll(selector.entrySet()))
+        .toList();
+  }
+
+  private static Set<String> containerPortNames(Container container) {
+    Set<String> names = new TreeSet<>();
+    container.getPorts().forEach(p -> names.add(p.getName()));
+    return names;
+  }
+
+  private static ContainerPort containerPort(Container container, String name) {
+    return container.getPorts().stream()
+        .filter(p -> name.equals(p.getName()))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static ServicePort servicePort(Service service, String name) {
+    return service.getSpec().getPorts().stream()
+        .filter(p -> p.getName().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError(service.getMetadata().getName() + " has no port " + name));
+  }
+}
