@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.extproc.api.ExtProcConfig;
 import dev.inferencebudget.xds.api.XdsConfig;
 import java.nio.file.Files;
@@ -15,9 +16,6 @@ import org.junit.jupiter.api.Test;
 /**
  * The chart's {@code values.yaml} defaults equal the Java configuration defaults they mirror, and
  * the chart's Envoy bootstrap is the repository's {@code envoy/envoy.yaml}. Needs no Helm.
- *
- * <p>TODO(#6): add ControllerConfig.defaults() (xdsPort, linkApiPort, metricsPort, lease name and
- * timings) once budget-controller's config package is on main.
  */
 class ChartDefaultsMatchJavaTest {
 
@@ -50,6 +48,16 @@ class ChartDefaultsMatchJavaTest {
         .isEqualTo(XdsConfig.StandaloneListener.defaults().port());
     assertThat(values.at("/extProc/maxMessageTimeoutSeconds").asLong())
         .isGreaterThanOrEqualTo(XDS.longestHold().toSeconds());
+  }
+
+  @Test
+  void controllerPortsMirrorControllerConfigDefaults() {
+    ControllerConfig controller = ControllerConfig.defaults();
+    assertThat(values.at("/controller/ports/xds").asInt()).isEqualTo(controller.xdsPort());
+    assertThat(values.at("/controller/ports/linkApi").asInt()).isEqualTo(controller.linkApiPort());
+    assertThat(values.at("/controller/ports/metrics").asInt()).isEqualTo(controller.metricsPort());
+    assertThat(values.at("/controller/leaderElection/enabled").asBoolean())
+        .isEqualTo(controller.leaderElection().enabled());
   }
 
   @Test

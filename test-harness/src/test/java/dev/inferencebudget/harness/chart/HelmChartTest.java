@@ -140,8 +140,12 @@ class HelmChartTest {
     assertThat(chart.deployment(CONTROLLER).getSpec().getReplicas()).isEqualTo(2);
     assertThat(chart.deployment(EXT_PROC).getSpec().getReplicas()).isEqualTo(2);
     Container controller = onlyContainer(chart.deployment(CONTROLLER));
-    assertThat(env(controller, "IBC_CONTROLLER_LEADER_ELECTION")).isEqualTo("true");
-    assertThat(env(controller, "IBC_CONTROLLER_LEASE_NAMESPACE")).isEqualTo(NAMESPACE);
+    assertThat(env(controller, "IBC_LEADER_ELECTION")).isEqualTo("true");
+    assertThat(
+            controller.getEnv().stream()
+                .filter(e -> e.getName().equals("POD_NAMESPACE"))
+                .map(e -> e.getValueFrom().getFieldRef().getFieldPath()))
+        .containsExactly("metadata.namespace");
     Role leases = chart.one(Role.class, CONTROLLER + "-leader-election");
     assertThat(leases.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
     assertThat(leases.getRules())
@@ -254,7 +258,7 @@ class HelmChartTest {
                 .filter(r -> r.getMetadata().getName().equals(CONTROLLER))
                 .map(r -> r.getMetadata().getNamespace()))
         .containsExactlyInAnyOrder("team-a", "team-b");
-    assertThat(env(onlyContainer(chart.deployment(CONTROLLER)), "IBC_CONTROLLER_NAMESPACES"))
+    assertThat(env(onlyContainer(chart.deployment(CONTROLLER)), "IBC_NAMESPACES"))
         .isEqualTo("team-a,team-b");
   }
 
