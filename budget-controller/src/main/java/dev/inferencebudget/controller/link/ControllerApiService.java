@@ -69,21 +69,21 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
       @Override
       public void onNext(LoadReport report) {
         replica = report.getReplica();
-        loads.accept(report);
+        loads.accept(report, this);
       }
 
       @Override
       public void onError(Throwable t) {
         // CANCELLED is how a replica going away looks; its gauges must stop counting either way.
         if (replica != null) {
-          loads.forget(replica);
+          loads.forget(replica, this);
         }
       }
 
       @Override
       public void onCompleted() {
         if (replica != null) {
-          loads.forget(replica);
+          loads.forget(replica, this);
         }
         responseObserver.onNext(ReportLoadResponse.getDefaultInstance());
         responseObserver.onCompleted();

@@ -12,9 +12,10 @@ import java.util.TreeMap;
  * Sums the load reports of all ext-proc replicas into one view per model.
  *
  * <p>Gauges (in flight, queued, held) are the sum of each replica's latest report, so a replica
- * that stops reporting ({@link #forget}) stops counting at once. Counters (arrivals, tokens) are
- * cumulative over the controller's lifetime and never go back when a replica leaves; the reconciler
- * takes differences between two snapshots. The last request time is the latest any replica saw.
+ * whose stream ends ({@link #forget}) stops counting at once, unless the replica has already
+ * reconnected on a newer stream. Counters (arrivals, tokens) are cumulative over the controller's
+ * lifetime and never go back when a replica leaves; the reconciler takes differences between two
+ * snapshots. The last request time is the latest any replica saw.
  */
 public final class LoadAggregator {
 
@@ -47,11 +48,18 @@ public final class LoadAggregator {
   /** replica → model → gauges from that replica's latest report. */
   private final Map<String, Map<String, Gauges>> gaugesByReplica = new HashMap<>();
 
+  /** replica → the stream its latest report came on. */
+  private final Map<String, Object> streamByReplica = new HashMap<>();
+
   private final Map<String, Totals> totalsByModel = new HashMap<>();
 
-  /** Records one report of one replica; a model the replica no longer reports counts as idle. */
-  public synchronized void accept(LoadReport report) {
+  /**
+   * Records one report of one replica, received on {@code stream} (any object identifying the
+   * stream); a model the replica no longer reports counts as idle.
+   */
+  public synchronized void accept(LoadReport report, Object stream) {
     Objects.requireNonNull(report, "report");
+    Objects.requireNonNull(stream, "stream");
     Map<String, Gauges> gauges = new HashMap<>();
     for (ModelLoad load : report.getModelsList()) {
       gauges.put(
@@ -76,11 +84,19 @@ public final class LoadAggregator {
       }
     }
     gaugesByReplica.put(report.getReplica(), gauges);
+    streamByReplica.put(report.getReplica(), stream);
   }
 
-  /** Drops a replica's gauges (its stream ended). Its counted arrivals and tokens stay. */
-  public synchronized void forget(String replica) {
-    gaugesByReplica.remove(replica);
+  /**
+   * Drops a replica's gauges because {@code stream} ended; does nothing if the replica has reported
+   * on a newer stream since (a reconnect can overtake the old stream's close). Its counted arrivals
+   * and tokens stay.
+   */
+  public synchronized void forget(String replica, Object stream) {
+    if (streamByReplica.get(replica) == stream) {
+      streamByReplica.remove(replica);
+      gaugesByReplica.remove(replica);
+    }
   }
 
   /** The aggregated view of every model any replica has reported, ordered by model key. */

@@ -260,7 +260,8 @@ class BudgetControllerIT {
                         .setKey("team-a/llama")
                         .setHeld(1)
                         .setLastRequest(Timestamp.newBuilder().setSeconds(T0.getEpochSecond())))
-                .build());
+                .build(),
+            "ext-proc-0 stream");
     clock.advance(Duration.ofSeconds(6)); // past the startup grace
     second.requestCycle();
 
