@@ -409,8 +409,7 @@ public final class Reconciler implements ActivationHandler {
     Optional<String> writer = Optional.empty();
     if (deployment.isPresent()) {
       Deployment d = deployment.get();
-      int desired =
-          d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+      int desired = specReplicas(d);
       int starting = 0;
       int ready = 0;
       int terminating = 0;
@@ -469,8 +468,7 @@ public final class Reconciler implements ActivationHandler {
                 : "HorizontalPodAutoscaler " + ns + "/" + hpa.getMetadata().getName());
       }
     }
-    int actual =
-        d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+    int actual = specReplicas(d);
     LastWrite last = lastWrites.get(key(m));
     if (last == null && m.getStatus() != null && m.getStatus().desiredReplicas() != null) {
       int recorded = m.getStatus().desiredReplicas();
@@ -680,6 +678,11 @@ public final class Reconciler implements ActivationHandler {
 
   static String key(io.fabric8.kubernetes.api.model.HasMetadata r) {
     return r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+  }
+
+  /** A Deployment's {@code spec.replicas}; Kubernetes defaults an unset value to 1. */
+  private static int specReplicas(Deployment d) {
+    return d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
   }
 
   private static boolean matches(Map<String, String> selector, Pod p) {
