@@ -10,13 +10,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import java.util.Random;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Invariants of the decision core over random specs and random sequences of events, with a
@@ -58,54 +55,87 @@ class DeciderPropertiesTest {
 
   record Scenario(List<BudgetGen> budgets, List<ModelGen> models, List<Step> steps) {}
 
-  @Provide
-  Arbitrary<Scenario> scenarios() {
-    Arbitrary<BudgetGen> budgets =
-        Combinators.combine(
-                Arbitraries.integers().between(8, 160),
-                Arbitraries.integers().between(30, 100),
-                Arbitraries.integers().between(0, 3),
-                Arbitraries.of(true, false))
-            .as(BudgetGen::new);
-    Arbitrary<ModelGen> models =
-        Combinators.combine(
-                Arbitraries.integers().between(0, 1),
-                Arbitraries.integers().between(1, 48),
-                Arbitraries.integers().between(0, 3),
-                Arbitraries.integers().between(0, 2),
-                Arbitraries.integers().between(0, 3),
-                Arbitraries.of(10, 60, 300, 900),
-                Arbitraries.of(true, false),
-                Arbitraries.integers().between(0, SCALINGS.length - 1))
-            .as(ModelGen::new);
-    Arbitrary<Integer> demand =
-        Arbitraries.frequencyOf(
-            Tuple.of(6, Arbitraries.just(0)),
-            Tuple.of(3, Arbitraries.integers().between(1, 4)),
-            Tuple.of(1, Arbitraries.integers().between(5, 30)));
-    Arbitrary<Step> steps =
-        Combinators.combine(
-                Arbitraries.of(1, 1, 2, 5, 30, 120, 700),
-                demand.list().ofSize(MAX_MODELS),
-                Arbitraries.of(false, false, false, true),
-                Arbitraries.integers().between(0, 3))
-            .as(Step::new);
-    return Combinators.combine(
-            budgets.list().ofSize(2),
-            models.list().ofMinSize(1).ofMaxSize(MAX_MODELS),
-            steps.list().ofMinSize(1).ofMaxSize(80))
-        .as(Scenario::new);
+  /**
+   * A random scenario from a seed. Hand-rolled generators on a seeded {@link Random} rather than a
+   * property-testing library: the one we used (jqwik) asks AI agents, which write much of this
+   * code, not to use it. A failing case names its seed, which reproduces it exactly.
+   */
+  static Scenario scenario(long seed) {
+    Random r = new Random(seed);
+    List<BudgetGen> budgets = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      budgets.add(
+          new BudgetGen(
+              between(r, 8, 160), between(r, 30, 100), between(r, 0, 3), r.nextBoolean()));
+    }
+    List<ModelGen> models = new ArrayList<>();
+    int modelCount = between(r, 1, MAX_MODELS);
+    for (int i = 0; i < modelCount; i++) {
+      models.add(
+          new ModelGen(
+              between(r, 0, 1),
+              between(r, 1, 48),
+              between(r, 0, 3),
+              between(r, 0, 2),
+              between(r, 0, 3),
+              oneOf(r, 10, 60, 300, 900),
+              r.nextBoolean(),
+              between(r, 0, SCALINGS.length - 1)));
+    }
+    List<Step> steps = new ArrayList<>();
+    int stepCount = between(r, 1, 80);
+    for (int i = 0; i < stepCount; i++) {
+      List<Integer> demand = new ArrayList<>();
+      for (int m = 0; m < MAX_MODELS; m++) {
+        demand.add(demand(r));
+      }
+      steps.add(
+          new Step(
+              oneOf(r, 1, 1, 2, 5, 30, 120, 700), demand, r.nextInt(4) == 0, between(r, 0, 3)));
+    }
+    return new Scenario(budgets, models, steps);
   }
 
-  @Property(tries = 300)
-  void budgetNeverExceededMinMaxAndPriorityHold(@ForAll("scenarios") Scenario scenario) {
-    new World(scenario).run(true);
+  /** Mostly idle, sometimes a little load, now and then a burst. */
+  private static int demand(Random r) {
+    int roll = r.nextInt(10);
+    if (roll < 6) {
+      return 0;
+    }
+    return roll < 9 ? between(r, 1, 4) : between(r, 5, 30);
   }
 
-  @Property(tries = 100)
-  void sameInputGivesSameOutput(@ForAll("scenarios") Scenario scenario) {
-    World a = new World(scenario);
-    World b = new World(scenario);
+  private static int between(Random r, int min, int max) {
+    return min + r.nextInt(max - min + 1);
+  }
+
+  private static int oneOf(Random r, int... values) {
+    return values[r.nextInt(values.length)];
+  }
+
+  static LongStream seeds(int count) {
+    return LongStream.range(0, count).map(i -> 0x1BCL * 1_000_003L + i);
+  }
+
+  static LongStream manySeeds() {
+    return seeds(300);
+  }
+
+  static LongStream someSeeds() {
+    return seeds(100);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("manySeeds")
+  void budgetNeverExceededMinMaxAndPriorityHold(long seed) {
+    new World(scenario(seed)).run(true);
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("someSeeds")
+  void sameInputGivesSameOutput(long seed) {
+    World a = new World(scenario(seed));
+    World b = new World(scenario(seed));
     a.run(false);
     b.run(false);
     assertThat(a.decisions).isEqualTo(b.decisions);
