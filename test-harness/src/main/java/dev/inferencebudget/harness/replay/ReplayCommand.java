@@ -1,0 +1,353 @@
+package dev.inferencebudget.harness.replay;
+
+import dev.inferencebudget.controller.api.GoDurations;
+import dev.inferencebudget.harness.fleet.Fleet;
+import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
+import dev.inferencebudget.harness.fleet.SimulationSettings;
+import dev.inferencebudget.harness.fleet.TraceReader;
+import dev.inferencebudget.harness.fleet.TraceRequest;
+import dev.inferencebudget.harness.fleet.ZipfSplit;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code replay}: replays a window of a trace against the running system and reports. */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Replays a request trace against the running system at a speed-up: split across models by the"
+          + " fleet simulator's seeded Zipf draw and stretched the same way, every timing of the scenario"
+          + " (load times, keep-alive, hold timeout, termination delay, scaling windows, token rates)"
+          + " divided by --speed. Reports latency with and without cold starts, refusals by reason,"
+          + " cold starts and GPU-memory-hours against always-on, in trace time, next to the fleet"
+          + " simulator's figures for the same window.",
+      "Default target: an in-process sandbox; or --base-url (and --kube-url to create the models and"
+          + " watch the pods) for one that runs already."
+    },
+    sortOptions = false)
+public final class ReplayCommand implements Callable<Integer> {
+  @Option(
+      names = "--trace",
+      paramLabel = "FILE",
+      description = "Trace file; default: the bundled Azure LLM inference trace 2023 (code).")
+  Path trace;
+
+  @Option(names = "--models", defaultValue = "8", description = "Models (${DEFAULT-VALUE}).")
+  int models;
+
+  @Option(
+      names = "--zipf-s",
+      defaultValue = "1.0",
+      description = "Zipf exponent (${DEFAULT-VALUE}).")
+  double zipfS;
+
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Seed of the split (${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(
+      names = "--stretch",
+      defaultValue = "24",
+      description = "Multiply trace times by this, as fleet-sim does (${DEFAULT-VALUE}).")
+  double stretch;
+
+  @Option(
+      names = "--budget",
+      defaultValue = "400Gi",
+      description = "GPU memory of the shared InferenceBudget (${DEFAULT-VALUE}).")
+  String budget;
+
+  @Option(
+      names = "--preemption",
+      defaultValue = "IdleLowerPriority",
+      description = "IdleLowerPriority or Never (${DEFAULT-VALUE}).")
+  String preemption;
+
+  @Option(
+      names = "--keep-alive",
+      defaultValue = "5m",
+      description = "Idle timeout of every model (trace time), or always-on (${DEFAULT-VALUE}).")
+  String keepAlive;
+
+  @Option(
+      names = "--hold-timeout",
+      defaultValue = "5m",
+      description = "Cold-start hold timeout, trace time (${DEFAULT-VALUE}).")
+  String holdTimeout;
+
+  @Option(
+      names = "--termination-delay",
+      defaultValue = "10s",
+      description =
+          "A terminated replica holds its memory this long, trace time (${DEFAULT-VALUE}).")
+  String terminationDelay;
+
+  @Option(
+      names = "--tick",
+      defaultValue = "2s",
+      description = "Controller tick, trace time (${DEFAULT-VALUE}; in-process sandbox only).")
+  String tick;
+
+  @Option(
+      names = "--speed",
+      defaultValue = "60",
+      description = "Trace seconds per wall second (${DEFAULT-VALUE}: one trace hour per minute).")
+  double speed;
+
+  @Option(
+      names = "--start",
+      defaultValue = "0s",
+      description = "Window start after the first request, trace time (${DEFAULT-VALUE}).")
+  String start;
+
+  @Option(
+      names = "--duration",
+      defaultValue = "1h",
+      description = "Window length, trace time, or 'all' (${DEFAULT-VALUE}).")
+  String duration;
+
+  @Option(
+      names = "--max-concurrency",
+      defaultValue = "64",
+      description = "Most requests in flight (${DEFAULT-VALUE}).")
+  int maxConcurrency;
+
+  @Option(
+      names = "--max-prompt-tokens",
+      defaultValue = "8192",
+      description = "Cap on prompt tokens sent (${DEFAULT-VALUE}).")
+  int maxPromptTokens;
+
+  @Option(
+      names = "--max-completion-tokens",
+      defaultValue = "1024",
+      description = "Cap on max_tokens sent (${DEFAULT-VALUE}).")
+  int maxCompletionTokens;
+
+  @Option(
+      names = "--base-url",
+      paramLabel = "URL",
+      description = "OpenAI base URL of a running system, e.g. http://127.0.0.1:8080/v1.")
+  URI baseUrl;
+
+  @Option(
+      names = "--kube-url",
+      paramLabel = "URL",
+      description =
+          "With --base-url: its Kubernetes API (the sandbox's embedded API server), to create the"
+              + " scenario's models there and watch their pods.")
+  String kubeUrl;
+
+  @Option(
+      names = "--namespace",
+      defaultValue = "replay",
+      description = "Namespace of the scenario's objects (${DEFAULT-VALUE}).")
+  String namespace;
+
+  @Option(
+      names = "--no-fleet-sim",
+      description = "Do not run the fleet simulator on the same window for comparison.")
+  boolean noFleetSim;
+
+  @Option(
+      names = "--out",
+      defaultValue = "target/replay",
+      paramLabel = "DIR",
+      description = "Directory of report.json and report.md (${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--no-progress", description = "Do not draw the progress bar on stderr.")
+  boolean noProgress;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ReplayCommand()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    PrintWriter stderr = spec.commandLine().getErr();
+    ReplayScenario scenario = scenario();
+    List<TraceRequest> requests =
+        trace == null ? TraceReader.readBundledCodeTrace() : TraceReader.read(trace);
+    ReplayPlan plan = ReplayPlan.of(requests, new ZipfSplit(models, zipfS, seed), scenario);
+    stderr.printf(
+        "replay: %d requests in the window, %.1f min of trace time at speed %s: about %.0f s of wall"
+            + " time%n",
+        plan.requests().size(),
+        plan.windowTraceDuration().toMillis() / 60_000.0,
+        speed,
+        plan.windowTraceDuration().toMillis() / 1_000.0 / speed);
+    stderr.flush();
+    Replay replay = new Replay(scenario, plan, namespace, maxConcurrency, System::nanoTime);
+    ReplayReport report;
+    try (ReplayTarget target = target(scenario)) {
+      stderr.println("replay: target " + target.openAiBaseUrl());
+      report = runWithProgress(replay, target, plan.requests().size());
+    }
+    stdout.printf(
+        "trace %s: window %s + %s of trace time (stretch %s), %d models (Zipf s=%.2f, seed %d),"
+            + " budget %s, preemption %s, keep-alive %s%n",
+        trace == null ? "bundled azure-llm-2023-code.csv" : trace,
+        start,
+        duration,
+        stretch,
+        models,
+        zipfS,
+        seed,
+        budget,
+        preemption,
+        scenario.policy().label());
+    stdout.print(report.text());
+    stdout.flush();
+    for (Path written :
+        report.write(
+            out,
+            "scripts/replay "
+                + String.join(" ", spec.commandLine().getParseResult().originalArgs()))) {
+      stderr.println("wrote " + written);
+    }
+    return 0;
+  }
+
+  private ReplayReport runWithProgress(Replay replay, ReplayTarget target, int planned)
+      throws InterruptedException {
+    if (noProgress) {
+      return replay.run(target, !noFleetSim, generator -> {});
+    }
+    AtomicReference<LoadGenerator> generator = new AtomicReference<>();
+    ScheduledExecutorService ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "replay-progress");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try (ProgressBar bar =
+        new ProgressBarBuilder()
+            .setTaskName("replaying")
+            .setInitialMax(planned)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setUnit(" req", 1)
+            .setUpdateIntervalMillis(250)
+            .build()) {
+      ticker.scheduleAtFixedRate(
+          () -> {
+            LoadGenerator g = generator.get();
+            if (g != null) {
+              LoadGenerator.Progress p = g.progress();
+              bar.stepTo(p.done() + p.failed());
+              bar.setExtraMessage(
+                  " sent " + p.sent() + ", done " + p.done() + ", failed " + p.failed());
+            }
+          },
+          0,
+          200,
+          TimeUnit.MILLISECONDS);
+      ReplayReport report = replay.run(target, !noFleetSim, generator::set);
+      LoadGenerator.Progress p = generator.get().progress();
+      bar.stepTo(p.done() + p.failed());
+      bar.setExtraMessage(" sent " + p.sent() + ", done " + p.done() + ", failed " + p.failed());
+      return report;
+    } finally {
+      ticker.shutdownNow();
+    }
+  }
+
+  ReplayScenario scenario() {
+    long budgetBytes = Quantity.getAmountInBytes(new Quantity(budget)).longValueExact();
+    boolean preempt =
+        switch (preemption) {
+          case "IdleLowerPriority" -> true;
+          case "Never" -> false;
+          default ->
+              throw new CommandLine.ParameterException(
+                  spec.commandLine(),
+                  "--preemption = " + preemption + ", must be IdleLowerPriority or Never");
+        };
+    Fleet fleet = new Fleet("replay-budget", budgetBytes, preempt, Fleet.defaultModels(models));
+    KeepAlivePolicy policy =
+        keepAlive.equals("always-on")
+            ? new KeepAlivePolicy.AlwaysOn()
+            : new KeepAlivePolicy.Fixed(duration(keepAlive, "--keep-alive"));
+    SimulationSettings defaults = SimulationSettings.defaults();
+    SimulationSettings settings =
+        new SimulationSettings(
+            defaults.start(),
+            stretch,
+            duration(tick, "--tick"),
+            duration(terminationDelay, "--termination-delay"),
+            duration(holdTimeout, "--hold-timeout"),
+            defaults.sampleInterval());
+    Optional<Duration> window =
+        duration.equals("all") ? Optional.empty() : Optional.of(duration(duration, "--duration"));
+    return new ReplayScenario(
+        fleet,
+        policy,
+        settings,
+        speed,
+        duration(start, "--start"),
+        window,
+        maxPromptTokens,
+        maxCompletionTokens);
+  }
+
+  private ReplayTarget target(ReplayScenario scenario) {
+    if (baseUrl != null) {
+      Optional<KubernetesClient> client = Optional.empty();
+      if (kubeUrl != null) {
+        Config config = new ConfigBuilder(Config.empty()).withMasterUrl(kubeUrl).build();
+        client = Optional.of(new KubernetesClientBuilder().withConfig(config).build());
+      }
+      return new ExistingTarget(baseUrl, client);
+    }
+    if (kubeUrl != null) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--kube-url needs --base-url (the proxy of the same system)");
+    }
+    return SandboxTarget.start(scenario);
+  }
+
+  private Duration duration(String text, String option) {
+    try {
+      return GoDurations.parse(text, option);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A system that runs already: requests go to its proxy; its API server, when given, is watched.
+   */
+  record ExistingTarget(URI openAiBaseUrl, Optional<KubernetesClient> kubernetes)
+      implements ReplayTarget {
+    @Override
+    public void close() {
+      kubernetes.ifPresent(KubernetesClient::close);
+    }
+  }
+}
