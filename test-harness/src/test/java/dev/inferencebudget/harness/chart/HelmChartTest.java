@@ -59,6 +59,13 @@ class HelmChartTest {
   private static final Map<String, String> STANDALONE_ENVOY = Map.of("envoy.enabled", "true");
   private static final Map<String, String> ENDPOINT_PICKER =
       Map.of("extProc.routingMode", "ENDPOINT_PICKER");
+  private static final Map<String, String> MONITORING =
+      Map.of(
+          "monitoring.serviceMonitor.enabled", "true",
+          "monitoring.podMonitor.enabled", "true",
+          "monitoring.prometheusRule.enabled", "true",
+          "monitoring.dashboard.enabled", "true",
+          "envoy.enabled", "true");
   private static final Map<String, String> WATCHED_NAMESPACES =
       Map.of("controller.watchNamespaces[0]", "team-a", "controller.watchNamespaces[1]", "team-b");
 
@@ -91,6 +98,7 @@ class HelmChartTest {
         Arguments.of("standalone Envoy", STANDALONE_ENVOY),
         Arguments.of("endpoint-picker mode", ENDPOINT_PICKER),
         Arguments.of("watched namespaces", WATCHED_NAMESPACES),
+        Arguments.of("monitoring", MONITORING),
         Arguments.of("everything on", everythingOn()));
   }
 
@@ -100,6 +108,7 @@ class HelmChartTest {
     all.putAll(NETWORK_POLICIES);
     all.putAll(STANDALONE_ENVOY);
     all.putAll(ENDPOINT_PICKER);
+    all.putAll(MONITORING);
     return all;
   }
 
@@ -262,6 +271,87 @@ class HelmChartTest {
         .isEqualTo("team-a,team-b");
   }
 
+  @Test
+  void monitorsScrapeNamedMetricsPortsOfThePodsTheySelect() {
+    RenderedChart chart = RenderedChart.render(MONITORING);
+
+    List<GenericKubernetesResource> monitors =
+        chart.all(GenericKubernetesResource.class).stream()
+            .filter(o -> o.getApiVersion().equals("monitoring.coreos.com/v1"))
+            .filter(o -> o.getKind().endsWith("Monitor"))
+            .toList();
+    List<String> scraped = new ArrayList<>();
+    for (GenericKubernetesResource monitor : monitors) {
+      Map<String, String> selector = monitor.get("spec", "selector", "matchLabels");
+      List<String> namespaces = monitor.get("spec", "namespaceSelector", "matchNames");
+      assertThat(namespaces).containsExactly(NAMESPACE);
+      if (monitor.getKind().equals("ServiceMonitor")) {
+        List<Map<String, Object>> endpoints = monitor.get("spec", "endpoints");
+        List<Service> services =
+            chart.all(Service.class).stream()
+                .filter(
+                    s -> s.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
+                .toList();
+        assertThat(services).as(monitor.getMetadata().getName()).hasSize(1);
+        for (Map<String, Object> endpoint : endpoints) {
+          servicePort(services.get(0), (String) endpoint.get("port"));
+          scraped.add(services.get(0).getMetadata().getName() + " " + endpoint.get("path"));
+        }
+      } else if (monitor.getKind().equals("PodMonitor")) {
+        List<Map<String, Object>> endpoints = monitor.get("spec", "podMetricsEndpoints");
+        List<Deployment> pods = selects(selector, chart);
+        assertThat(pods).as(monitor.getMetadata().getName()).hasSize(1);
+        for (Map<String, Object> endpoint : endpoints) {
+          assertThat(containerPortNames(onlyContainer(pods.get(0))))
+              .contains((String) endpoint.get("port"));
+          scraped.add(pods.get(0).getMetadata().getName() + " " + endpoint.get("path"));
+        }
+      }
+    }
+    assertThat(scraped)
+        .contains(CONTROLLER + " /metrics", EXT_PROC + " /metrics", ENVOY + " /stats/prometheus");
+    assertThat(chart.kinds()).contains("ServiceMonitor", "PodMonitor", "PrometheusRule");
+  }
+
+  @Test
+  void standaloneEnvoyServesOnlyPrometheusStatsFromItsLoopbackAdmin() throws Exception {
+    RenderedChart chart = RenderedChart.render(STANDALONE_ENVOY);
+
+    JsonNode bootstrap =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(chart.one(ConfigMap.class, ENVOY).getData().get("envoy.yaml"));
+    assertThat(bootstrap.at("/admin/address/socket_address/address").asText())
+        .isEqualTo("127.0.0.1");
+    JsonNode stats = null;
+    for (JsonNode listener : bootstrap.at("/static_resources/listeners")) {
+      if (listener.get("name").asText().equals("stats")) {
+        stats = listener;
+      }
+    }
+    assertThat(stats).isNotNull();
+    assertThat(stats.at("/address/socket_address/port_value").asInt())
+        .isEqualTo(
+            containerPort(onlyContainer(chart.deployment(ENVOY)), "stats").getContainerPort());
+    JsonNode routes =
+        stats.at("/filter_chains/0/filters/0/typed_config/route_config/virtual_hosts/0/routes");
+    assertThat(routes).hasSize(1);
+    assertThat(routes.at("/0/match/path").asText()).isEqualTo("/stats/prometheus");
+    String cluster = routes.at("/0/route/cluster").asText();
+    JsonNode admin = null;
+    for (JsonNode c : bootstrap.at("/static_resources/clusters")) {
+      if (c.get("name").asText().equals(cluster)) {
+        admin = c;
+      }
+    }
+    assertThat(admin).isNotNull();
+    assertThat(
+            admin.at("/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address"))
+        .isEqualTo(bootstrap.at("/admin/address/socket_address"));
+    // the stats port is not on the (possibly public) Envoy Service
+    assertThat(chart.service(ENVOY).getSpec().getPorts())
+        .noneMatch(p -> p.getTargetPort().getStrVal().equals("stats"));
+  }
+
   static Stream<Arguments> badValues() {
     return Stream.of(
         Arguments.of(Map.of("extProc.routingMode", "ROUND_ROBIN")),
@@ -271,7 +361,9 @@ class HelmChartTest {
         Arguments.of(Map.of("controller.leaderElection.enabled", "false")),
         Arguments.of(Map.of("tls.enabled", "true", "tls.source", "secret")),
         Arguments.of(Map.of("tls.enabled", "true")),
-        Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")));
+        Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")),
+        Arguments.of(Map.of("monitoring.prometheusRule.budgetNearFullRatio", "1.5")),
+        Arguments.of(Map.of("monitoring.serviceMonitor.interval", "often")));
   }
 
   @ParameterizedTest

@@ -31,6 +31,7 @@ record RenderedChart(String yaml, List<HasMetadata> objects) {
   static final Path CHART = Path.of("..", "charts", "inference-budget-controller");
   static final String RELEASE = "ibc";
   static final String NAMESPACE = "ibc-system";
+  static final String RELEASE_FULLNAME = "ibc-inference-budget-controller";
   static final String CONTROLLER = "ibc-inference-budget-controller-controller";
   static final String EXT_PROC = "ibc-inference-budget-controller-ext-proc";
   static final String ENVOY = "ibc-inference-budget-controller-envoy";
