@@ -1,0 +1,708 @@
+package dev.inferencebudget.harness.sandbox;
+
+import dev.inferencebudget.controller.api.Quantities;
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
+import dev.inferencebudget.controller.api.v1alpha1.InferenceBudget;
+import dev.inferencebudget.controller.config.ControllerConfig;
+import dev.inferencebudget.controller.k8s.BudgetController;
+import dev.inferencebudget.extproc.api.ExtProcConfig;
+import dev.inferencebudget.extproc.api.LoadSource;
+import dev.inferencebudget.extproc.api.ModelTable;
+import dev.inferencebudget.extproc.grpc.ExtProcServer;
+import dev.inferencebudget.extproc.link.GrpcControllerLink;
+import dev.inferencebudget.harness.cluster.SimulatedCluster;
+import dev.inferencebudget.harness.cluster.SimulatedKubelet;
+import dev.inferencebudget.harness.cluster.SimulatedKubeletConfig;
+import dev.inferencebudget.harness.envoy.Cluster;
+import dev.inferencebudget.harness.envoy.EnvoyStandIn;
+import dev.inferencebudget.harness.envoy.EnvoyStandInConfig;
+import dev.inferencebudget.harness.envoy.ExtProcFilterConfig;
+import dev.inferencebudget.harness.envoy.Route;
+import dev.inferencebudget.harness.vllm.VllmSimulatorConfig;
+import dev.inferencebudget.harness.xds.AdsClient;
+import dev.inferencebudget.harness.xds.StandInXdsFeed;
+import dev.inferencebudget.xds.api.XdsConfig;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole system on one machine, wired as in production: an embedded API server with the CRDs, a
+ * simulated cluster (each Deployment replica a vLLM simulator on loopback), the real {@link
+ * BudgetController} (xDS server and link API), the real {@link ExtProcServer} linked to it over
+ * gRPC ({@link GrpcControllerLink}), and the data plane: the {@link EnvoyStandIn} with the ext_proc
+ * filter of {@code envoy/envoy.yaml}, fed over ADS from the controller's xDS server like Envoy (or
+ * a real {@code envoy} binary, see {@link SandboxConfig#envoyBinary()}). The examples (or the
+ * configured manifests) are applied and every model starts at zero replicas.
+ *
+ * <pre>{@code
+ * try (Sandbox sandbox = Sandbox.start(SandboxConfig.forTests().withIdleTimeout(Duration.ofSeconds(2)))) {
+ *   OpenAIClient openAi = OpenAIOkHttpClient.builder().baseUrl(sandbox.baseUrl()).apiKey("sk-a").build();
+ *   openAi.chat().completions().create(...);   // model "qwen2.5-32b": held, cold-started, served
+ *   sandbox.state();                           // models, replicas, reserved memory, held requests
+ *   sandbox.restartController();               // same ports; ext-proc and the data plane reconnect
+ *   sandbox.restartExtProc();
+ * }
+ * }</pre>
+ *
+ * <p>{@link #start} returns when a request can be sent: the data plane has every model's route and
+ * ext-proc has every model in its table. Thread-safe; {@link #restartController()} and {@link
+ * #restartExtProc()} swap components, so read them through the accessors each time.
+ */
+public final class Sandbox implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+
+  /** The OpenAI {@code model} routing to a cold model in the examples (priority 500, 80Gi). */
+  public static final String EXAMPLE_COLD_MODEL = "qwen2.5-32b";
+
+  /** The route table name shared by the xDS server and the data plane. */
+  static final String ROUTE_CONFIG_NAME = XdsConfig.DEFAULT_ROUTE_CONFIG_NAME;
+
+  private static final String EXT_PROC_REPLICA = "ext-proc-0";
+  private static final String ENVOY_NODE_ID = "sandbox-envoy";
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+  private static final List<String> CRD_RESOURCES =
+      List.of(
+          "META-INF/fabric8/inferencebudgets.inferencebudget.dev-v1.yml",
+          "META-INF/fabric8/budgetedmodels.inferencebudget.dev-v1.yml");
+
+  private final SandboxConfig config;
+  private final Consumer<String> progress;
+  private final SimulatedCluster cluster;
+  private volatile ControllerInstance controller;
+  private volatile ExtProcInstance extProc;
+  private volatile EnvoyStandIn standIn;
+  private volatile DataPlaneFeed feed;
+  private volatile EnvoyProcess envoy;
+  private int controllerGeneration;
+  private int xdsPort;
+  private int linkApiPort;
+  private int extProcPort;
+  private boolean closed;
+
+  private Sandbox(SandboxConfig config, Consumer<String> progress, SimulatedCluster cluster) {
+    this.config = config;
+    this.progress = progress;
+    this.cluster = cluster;
+  }
+
+  /** Starts everything and applies the manifests; see the class comment. */
+  public static Sandbox start(SandboxConfig config) {
+    return start(config, message -> log.info("sandbox: {}", message));
+  }
+
+  /**
+   * Like {@link #start(SandboxConfig)}, reporting each step to {@code progress} ("starting API
+   * server", ...).
+   */
+  public static Sandbox start(SandboxConfig config, Consumer<String> progress) {
+    Objects.requireNonNull(config, "config").validate();
+    Objects.requireNonNull(progress, "progress");
+    progress.accept("starting API server and simulated cluster");
+    SimulatedCluster cluster =
+        SimulatedCluster.start(
+            SimulatedKubeletConfig.defaults()
+                .withTerminationDelay(config.terminationDelay())
+                .withSimulatorDefaults(
+                    VllmSimulatorConfig.defaults().withLoadTime(config.modelLoadTime())));
+    Sandbox sandbox = new Sandbox(config, progress, cluster);
+    try {
+      sandbox.startAll();
+      return sandbox;
+    } catch (RuntimeException | Error e) {
+      sandbox.close();
+      throw e;
+    }
+  }
+
+  private void startAll() {
+    registerCrds(cluster.client());
+    progress.accept("applying manifests " + config.manifests());
+    apply(Manifests.read(cluster.client(), config.manifests()));
+    progress.accept("starting controller (xDS + link API)");
+    xdsPort = config.xdsPort();
+    linkApiPort = config.linkApiPort();
+    controller = startController();
+    xdsPort = controller.controller.xdsPort();
+    linkApiPort = controller.controller.linkApiPort();
+    progress.accept("starting ext-proc");
+    extProcPort = config.extProcPort();
+    extProc = startExtProc();
+    extProcPort = extProc.server.port();
+    if (config.envoyBinary().isPresent()) {
+      progress.accept("starting data plane: envoy " + config.envoyBinary().get());
+      envoy =
+          EnvoyProcess.start(
+              config.envoyBinary().get(),
+              config.envoyBootstrap(),
+              new EnvoyProcess.Ports(config.host(), config.dataPlanePort(), xdsPort, extProcPort));
+      awaitTrue(
+          "Envoy to connect to the xDS server and sync",
+          () -> controller.controller.xds().ackedVersions().stream().anyMatch(a -> a.synced()),
+          tick -> pollEvery(Duration.ofMillis(50), tick));
+    } else {
+      progress.accept("starting data plane: Envoy stand-in fed over ADS");
+      standIn = EnvoyStandIn.start(standInConfig());
+      standIn.clusters().update(Cluster.originalDestination("original_destination_cluster"));
+      feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
+      awaitRoutes();
+    }
+    awaitExtProcTable();
+  }
+
+  // ---- what tests read ----
+
+  /** The OpenAI base URL, e.g. {@code http://127.0.0.1:8080/v1}. */
+  public String baseUrl() {
+    return dataPlaneUrl() + "/v1";
+  }
+
+  /** The data plane's root URL, e.g. {@code http://127.0.0.1:8080}. */
+  public String dataPlaneUrl() {
+    return "http://" + config.host() + ":" + dataPlanePort();
+  }
+
+  /** The data plane's bound port. */
+  public int dataPlanePort() {
+    return standIn != null ? standIn.port() : config.dataPlanePort();
+  }
+
+  public SandboxConfig config() {
+    return config;
+  }
+
+  /** A client of the embedded API server (shared; closed with the sandbox). */
+  public KubernetesClient client() {
+    return cluster.client();
+  }
+
+  /** The API server, the kubelet and its simulated replicas. */
+  public SimulatedCluster cluster() {
+    return cluster;
+  }
+
+  /** The running controller (a new object after {@link #restartController()}). */
+  public BudgetController controller() {
+    return controller.controller;
+  }
+
+  /** The running ext-proc server (a new object after {@link #restartExtProc()}). */
+  public ExtProcServer extProc() {
+    return extProc.server;
+  }
+
+  /** ext-proc's link to the controller (model table, activations, load reports). */
+  public GrpcControllerLink extProcLink() {
+    return extProc.link;
+  }
+
+  /**
+   * The Envoy stand-in (routes, clusters, access log, ext_proc stats).
+   *
+   * @throws IllegalStateException when a real Envoy runs instead
+   */
+  public EnvoyStandIn standIn() {
+    if (standIn == null) {
+      throw new IllegalStateException("a real envoy binary is the data plane, not the stand-in");
+    }
+    return standIn;
+  }
+
+  /**
+   * The stand-in's ADS client (what it accepted from the xDS server).
+   *
+   * @throws IllegalStateException when a real Envoy runs instead
+   */
+  public AdsClient adsClient() {
+    standIn();
+    return feed.ads;
+  }
+
+  /** Ports: xDS, link API, ext-proc (fixed across restarts). */
+  public int xdsPort() {
+    return xdsPort;
+  }
+
+  public int linkApiPort() {
+    return linkApiPort;
+  }
+
+  public int extProcPort() {
+    return extProcPort;
+  }
+
+  /**
+   * Applies manifests (YAML files or directories) the way the sandbox applied the examples:
+   * created, or updated if they exist, with the simulator annotations added (see {@link
+   * Manifests}).
+   */
+  public void apply(Path... manifests) {
+    apply(Manifests.read(cluster.client(), List.of(manifests)));
+  }
+
+  /** Applies objects, adapted for the simulated cluster like the manifests. */
+  public void apply(List<HasMetadata> objects) {
+    KubernetesClient client = cluster.client();
+    for (HasMetadata object :
+        Manifests.prepare(objects, config, client.getKubernetesSerialization())) {
+      client
+          .resource(object)
+          .createOr(
+              existing -> {
+                // keep the controller's replica count: a re-applied Deployment must not reset it
+                if (object instanceof Deployment d && d.getSpec() != null) {
+                  d.getSpec().setReplicas(null);
+                  return existing.patch(PatchContext.of(PatchType.JSON_MERGE), object);
+                }
+                return existing.update();
+              });
+    }
+  }
+
+  /**
+   * What an operator would see now: models (state, desired/ready replicas, held requests), budgets
+   * (total, reserved, occupied memory) and held requests. Reads the API server and the simulated
+   * replicas; a few milliseconds.
+   */
+  public SandboxState state() {
+    KubernetesClient client = cluster.client();
+    SimulatedKubelet kubelet = cluster.kubelet();
+    ExtProcServer server = extProc.server;
+    List<SandboxState.Model> models = new ArrayList<>();
+    Map<String, Long> occupiedByBudget = new HashMap<>();
+    for (BudgetedModel m :
+        client.resources(BudgetedModel.class).inAnyNamespace().list().getItems()) {
+      String ns = m.getMetadata().getNamespace();
+      String key = ns + "/" + m.getMetadata().getName();
+      var spec = m.getSpec();
+      String target = spec.targetRef() == null ? "" : spec.targetRef().name();
+      String budget = ns + "/" + (spec.budgetRef() == null ? "" : spec.budgetRef().name());
+      Deployment deployment = client.apps().deployments().inNamespace(ns).withName(target).get();
+      int desired =
+          deployment == null || deployment.getSpec() == null
+              ? 0
+              : Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(1);
+      var replicas = kubelet.replicas(ns, target);
+      int running = (int) replicas.stream().filter(r -> !r.terminating()).count();
+      int ready = (int) replicas.stream().filter(SimulatedKubelet.Replica::ready).count();
+      int terminating = replicas.size() - running;
+      long perReplica;
+      try {
+        perReplica = spec.gpuMemoryPerReplicaBytes();
+      } catch (IllegalArgumentException invalid) {
+        perReplica = 0;
+      }
+      String state =
+          m.getStatus() == null || m.getStatus().state() == null
+              ? ""
+              : statusName(m.getStatus().state().name());
+      SandboxState.Model model =
+          new SandboxState.Model(
+              key,
+              spec.modelNames(),
+              budget,
+              state,
+              desired,
+              running,
+              ready,
+              terminating,
+              perReplica,
+              server.engine().holds().held(key));
+      models.add(model);
+      occupiedByBudget.merge(budget, model.occupiedGpuMemoryBytes(), Long::sum);
+    }
+    List<SandboxState.Budget> budgets = new ArrayList<>();
+    for (InferenceBudget b :
+        client.resources(InferenceBudget.class).inAnyNamespace().list().getItems()) {
+      String key = b.getMetadata().getNamespace() + "/" + b.getMetadata().getName();
+      long total;
+      try {
+        total = b.getSpec().gpuMemoryBytes();
+      } catch (RuntimeException invalid) {
+        total = 0;
+      }
+      var status = b.getStatus();
+      long reserved =
+          status == null || status.reservedGpuMemory() == null
+              ? 0
+              : Quantities.toBytes(status.reservedGpuMemory(), "status.reservedGpuMemory");
+      String state =
+          status == null || status.state() == null ? "" : statusName(status.state().name());
+      budgets.add(
+          new SandboxState.Budget(
+              key, total, reserved, occupiedByBudget.getOrDefault(key, 0L), state));
+    }
+    models.sort(Comparator.comparing(SandboxState.Model::key));
+    budgets.sort(Comparator.comparing(SandboxState.Budget::key));
+    return new SandboxState(models, budgets, server.engine().holds().heldTotal());
+  }
+
+  /** {@code COLD_STARTING} → {@code ColdStarting}, as the CRDs spell states. */
+  private static String statusName(String enumName) {
+    StringBuilder out = new StringBuilder();
+    for (String part : enumName.toLowerCase(Locale.ROOT).split("_")) {
+      out.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+    }
+    return out.toString();
+  }
+
+  // ---- restarts ----
+
+  /**
+   * Stops the controller and starts a new one on the same ports (as a restarted pod would): it
+   * rebuilds its state from status, ext-proc's link reconnects by itself (backoff 100 ms to 1 s),
+   * and the data plane reconnects its ADS stream. Returns once the new controller serves and the
+   * data plane has its routes again; ext-proc may still be reconnecting (see {@link
+   * GrpcControllerLink#connected()}).
+   */
+  public synchronized void restartController() throws InterruptedException {
+    controller.close();
+    if (feed != null) {
+      feed.close();
+      feed = null;
+    }
+    controller = startController();
+    if (standIn != null) {
+      feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
+      awaitRoutes();
+    }
+  }
+
+  /**
+   * Stops ext-proc (streams in flight end: the data plane answers them with its {@code
+   * status_on_error}, 500) and starts a new one on the same port with a new link to the controller.
+   * Returns once the new server serves and has the controller's model table.
+   */
+  public synchronized void restartExtProc() {
+    extProc.close();
+    extProc = startExtProc();
+    awaitExtProcTable();
+  }
+
+  // ---- wiring ----
+
+  private ControllerInstance startController() {
+    controllerGeneration++;
+    ControllerConfig defaults = ControllerConfig.defaults();
+    ControllerConfig controllerConfig =
+        defaults
+            .withPorts(config.host(), xdsPort, linkApiPort, 0)
+            .withStartupGrace(config.startupGrace())
+            .withLeaderElection(
+                defaults
+                    .leaderElection()
+                    .withIdentity("sandbox-controller-" + controllerGeneration)
+                    .withEnabled(config.leaderElection()));
+    XdsConfig xds = XdsConfig.defaults().withListenAddress(config.host(), xdsPort);
+    // A fresh registry each time: a restarted controller registers its metrics again.
+    BudgetController started =
+        new BudgetController(
+            cluster.client(), controllerConfig, xds, Clock.systemUTC(), new PrometheusRegistry());
+    try {
+      started.start();
+    } catch (IOException e) {
+      try {
+        started.close();
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw new UncheckedIOException("controller did not start", e);
+    }
+    return new ControllerInstance(started);
+  }
+
+  private ExtProcInstance startExtProc() {
+    ExtProcConfig d = ExtProcConfig.defaults();
+    ExtProcConfig extProcConfig =
+        new ExtProcConfig(
+                config.host(),
+                extProcPort,
+                -1,
+                EXT_PROC_REPLICA,
+                d.routingMode(),
+                d.routingHeader(),
+                d.maxRequestBodyBytes(),
+                d.maxMessageTimeout(),
+                d.holdOverrideTimeout(),
+                d.tenantHeaderDefault(),
+                d.priorityHeader(),
+                Optional.empty())
+            .validate();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(config.host(), linkApiPort).usePlaintext().build();
+    ScheduledExecutorService linkExecutor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sandbox-ext-proc-link");
+              t.setDaemon(true);
+              return t;
+            });
+    // The link reports the server's load and the server reads the link's table: tie the knot
+    // through a reference set once the server exists (as ext-proc's Main does).
+    AtomicReference<LoadSource> load = new AtomicReference<>(List::of);
+    GrpcControllerLink link =
+        new GrpcControllerLink(
+            channel,
+            () -> load.get().drainWindow(),
+            GrpcControllerLink.Settings.defaults(EXT_PROC_REPLICA)
+                .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)),
+            linkExecutor,
+            Clock.systemUTC());
+    ExtProcServer server =
+        ExtProcServer.builder(extProcConfig).modelStates(link).controllerLink(link).build();
+    load.set(server.loadSource());
+    ExtProcInstance instance = new ExtProcInstance(server, link, channel, linkExecutor);
+    try {
+      link.start();
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      instance.close();
+      throw new IllegalStateException("ext-proc did not start on port " + extProcPort, e);
+    }
+    return instance;
+  }
+
+  /** The stand-in configured as the listener, HCM and ext_proc filter of envoy/envoy.yaml. */
+  private EnvoyStandInConfig standInConfig() {
+    return EnvoyStandInConfig.builder()
+        .listenHost(config.host())
+        .listenPort(config.dataPlanePort())
+        .perConnectionBufferLimitBytes(16 * 1024 * 1024)
+        .streamIdleTimeout(Duration.ofSeconds(1800))
+        .extProc(
+            ExtProcFilterConfig.builder()
+                .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
+                .failureModeAllow(false)
+                .messageTimeout(Duration.ofSeconds(10))
+                .maxMessageTimeout(Duration.ofSeconds(900))
+                .requestAttributes(List.of("request.path", "request.method", "request.id"))
+                .receivingNamespaces(List.of(ExtProcConfig.ENVOY_LB_NAMESPACE))
+                .extProcMaxRequests(40_000)
+                .build(),
+            new InetSocketAddress(config.host(), extProcPort))
+        .build();
+  }
+
+  private static void registerCrds(KubernetesClient client) {
+    for (String resource : CRD_RESOURCES) {
+      try (InputStream in = Sandbox.class.getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException(
+              resource
+                  + " is missing from the classpath (budget-controller's crd-generator output)");
+        }
+        for (HasMetadata crd : client.load(in).items()) {
+          client.resource(crd).create();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private Set<String> modelKeys() {
+    Set<String> keys = new TreeSet<>();
+    for (BudgetedModel m :
+        cluster.client().resources(BudgetedModel.class).inAnyNamespace().list().getItems()) {
+      keys.add(m.getMetadata().getNamespace() + "/" + m.getMetadata().getName());
+    }
+    return keys;
+  }
+
+  /** Until the stand-in routes every BudgetedModel (its route table came over ADS). */
+  private void awaitRoutes() {
+    Set<String> keys = modelKeys();
+    EnvoyStandIn target = standIn;
+    DataPlaneFeed current = feed;
+    awaitTrue(
+        "the data plane to receive the routes of " + keys + " over ADS",
+        () ->
+            target.routes().routes().stream()
+                .map(Route::name)
+                .collect(java.util.stream.Collectors.toSet())
+                .containsAll(keys),
+        tick -> {
+          Consumer<dev.inferencebudget.harness.xds.ReceivedResponse> listener = r -> tick.run();
+          current.ads.addListener(listener);
+          return () -> current.ads.removeListener(listener);
+        });
+  }
+
+  /** Until ext-proc's table (from the controller) has every BudgetedModel. */
+  private void awaitExtProcTable() {
+    Set<String> keys = modelKeys();
+    GrpcControllerLink link = extProc.link;
+    awaitTrue(
+        "ext-proc to receive the model table " + keys + " from the controller",
+        () -> {
+          Set<String> known = new TreeSet<>();
+          link.current().models().forEach(m -> known.add(m.key()));
+          return known.containsAll(keys);
+        },
+        tick -> {
+          Consumer<ModelTable> listener = t -> tick.run();
+          return link.subscribe(listener);
+        });
+  }
+
+  /**
+   * Waits for {@code done}, re-checked whenever {@code subscribe}'s source notifies (no polling
+   * where a component has a listener).
+   */
+  private static void awaitTrue(
+      String what, BooleanSupplier done, Function<Runnable, AutoCloseable> subscribe) {
+    CompletableFuture<Void> reached = new CompletableFuture<>();
+    Runnable check =
+        () -> {
+          try {
+            if (done.getAsBoolean()) {
+              reached.complete(null);
+            }
+          } catch (RuntimeException e) {
+            // a component mid-update; the next notification checks again
+          }
+        };
+    try (AutoCloseable subscription = subscribe.apply(check)) {
+      check.run();
+      reached.get(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "timed out after " + STARTUP_TIMEOUT + " waiting for " + what);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for " + what, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** For sources without a listener (a real Envoy's ACKs): calls {@code tick} every period. */
+  private static AutoCloseable pollEvery(Duration period, Runnable tick) {
+    ScheduledExecutorService poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sandbox-poll");
+              t.setDaemon(true);
+              return t;
+            });
+    poller.scheduleWithFixedDelay(tick, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    return poller::shutdownNow;
+  }
+
+  /** Stops everything, data plane first. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly("data plane feed", feed);
+    closeQuietly("envoy", envoy);
+    closeQuietly("stand-in", standIn);
+    closeQuietly("ext-proc", extProc);
+    closeQuietly("controller", controller);
+    closeQuietly("cluster", cluster);
+  }
+
+  private static void closeQuietly(String what, AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("closing the {} failed", what, e);
+    }
+  }
+
+  /** One controller and what it owns. */
+  private record ControllerInstance(BudgetController controller) implements AutoCloseable {
+    @Override
+    public void close() throws InterruptedException {
+      controller.close();
+    }
+  }
+
+  /** One ext-proc server with its link, channel and link thread. */
+  private record ExtProcInstance(
+      ExtProcServer server,
+      GrpcControllerLink link,
+      ManagedChannel channel,
+      ScheduledExecutorService linkExecutor)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        server.close();
+      } catch (Exception e) {
+        log.warn("closing ext-proc failed", e);
+      }
+      link.close();
+      channel.shutdownNow();
+      try {
+        // the link's gRPC callbacks hop onto its executor: stop it only once the channel is done
+        channel.awaitTermination(5, TimeUnit.SECONDS);
+        linkExecutor.shutdown();
+        linkExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The stand-in's ADS stream: what Envoy's {@code ads_config} is. */
+  private record DataPlaneFeed(AdsClient ads, StandInXdsFeed feed) implements AutoCloseable {
+    static DataPlaneFeed connect(String host, int xdsPort, EnvoyStandIn standIn) {
+      AdsClient ads =
+          AdsClient.connect(
+              host, xdsPort, AdsClient.Options.standaloneEnvoy(ENVOY_NODE_ID, ROUTE_CONFIG_NAME));
+      return new DataPlaneFeed(
+          ads, StandInXdsFeed.attach(ads, ROUTE_CONFIG_NAME, standIn.routes(), standIn.clusters()));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      feed.close();
+      ads.close();
+    }
+  }
+}
