@@ -1,0 +1,83 @@
+package dev.inferencebudget.harness.e2e;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.models.Model;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.time.Duration;
+import java.util.Map;
+
+/** What the scenarios share: clients as an application builds them, and metric reads. */
+final class E2e {
+
+  /** The simulated models' load time: short, so that cold starts cost little test time. */
+  static final Duration LOAD_TIME = Duration.ofMillis(1500);
+
+  /** Generous ceilings for awaits on a shared 2-core machine; awaits return as soon as true. */
+  static final Duration PATIENCE = Duration.ofSeconds(30);
+
+  private E2e() {}
+
+  /** An OpenAI client as an application configures it, but without retries (we count them). */
+  static OpenAIClient openAi(String baseUrl, String apiKey) {
+    return OpenAIOkHttpClient.builder()
+        .baseUrl(baseUrl)
+        .apiKey(apiKey)
+        .maxRetries(0)
+        .timeout(Duration.ofSeconds(60))
+        .build();
+  }
+
+  static ChatCompletionCreateParams chat(String model, long maxTokens) {
+    return ChatCompletionCreateParams.builder()
+        .model(model)
+        .addUserMessage("Say something about foxes.")
+        .maxCompletionTokens(maxTokens)
+        .build();
+  }
+
+  /** True once the data plane lists the model (ext-proc learned it from the controller). */
+  static boolean listed(OpenAIClient client, String model) {
+    return client.models().list().data().stream().map(Model::id).anyMatch(model::equals);
+  }
+
+  /** A gauge or counter's value for the given labels (0 when the series does not exist yet). */
+  static double metric(PrometheusRegistry registry, String name, Map<String, String> labels) {
+    Labels wanted =
+        Labels.of(labels.keySet().toArray(String[]::new), labels.values().toArray(String[]::new));
+    for (MetricSnapshot snapshot : registry.scrape()) {
+      String metricName = snapshot.getMetadata().getPrometheusName();
+      if (!metricName.equals(name) && !(metricName + "_total").equals(name)) {
+        continue;
+      }
+      double sum = 0;
+      for (DataPointSnapshot point : snapshot.getDataPoints()) {
+        if (!containsAll(point.getLabels(), wanted)) {
+          continue;
+        }
+        if (point instanceof GaugeSnapshot.GaugeDataPointSnapshot g) {
+          sum += g.getValue();
+        } else if (point instanceof CounterSnapshot.CounterDataPointSnapshot c) {
+          sum += c.getValue();
+        }
+      }
+      return sum;
+    }
+    return 0;
+  }
+
+  private static boolean containsAll(Labels have, Labels wanted) {
+    for (int i = 0; i < wanted.size(); i++) {
+      if (!wanted.getValue(i).equals(have.get(wanted.getName(i)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
