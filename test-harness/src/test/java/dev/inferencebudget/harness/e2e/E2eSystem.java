@@ -88,12 +88,16 @@ final class E2eSystem implements AutoCloseable {
 
   private E2eSystem(Timings timings) throws Exception {
     this.timings = timings;
+    long t0 = System.nanoTime();
     this.cluster =
         SimulatedCluster.start(
             SimulatedKubeletConfig.defaults().withTerminationDelay(timings.terminationDelay()));
     registerCrds(cluster.client());
+    long t1 = System.nanoTime();
     startController(0, 0);
+    long t2 = System.nanoTime();
     startExtProc(0);
+    long t3 = System.nanoTime();
     this.envoy =
         EnvoyStandIn.start(
             EnvoyStandInConfig.builder()
@@ -109,6 +113,13 @@ final class E2eSystem implements AutoCloseable {
                     new InetSocketAddress("127.0.0.1", extProcPort))
                 .build());
     connectEnvoy();
+    System.out.printf(
+        "e2e system started in %d ms (cluster %d, controller %d, ext-proc %d, envoy %d)%n",
+        (System.nanoTime() - t0) / 1_000_000,
+        (t1 - t0) / 1_000_000,
+        (t2 - t1) / 1_000_000,
+        (t3 - t2) / 1_000_000,
+        (System.nanoTime() - t3) / 1_000_000);
   }
 
   static E2eSystem start(Timings timings) throws Exception {
