@@ -24,6 +24,22 @@ final class E2e {
 
   private E2e() {}
 
+  /** The one-minute load average (negative where the platform has none). */
+  static double loadAverage() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  /**
+   * Whether latency figures mean anything now: no more runnable work than cores. On the shared
+   * 2-core build machine the load average often reaches 20 (other engineers' builds); there a 300
+   * ms latency bound would measure the neighbours, so tests assert it only when quiet and otherwise
+   * print the figure and assert a loose bound.
+   */
+  static boolean quietMachine() {
+    double load = loadAverage();
+    return load >= 0 && load <= Runtime.getRuntime().availableProcessors();
+  }
+
   /** An OpenAI client as an application configures it, but without retries (we count them). */
   static OpenAIClient openAi(String baseUrl, String apiKey) {
     return OpenAIOkHttpClient.builder()
