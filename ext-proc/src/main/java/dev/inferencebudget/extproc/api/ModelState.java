@@ -189,6 +189,9 @@ public record ModelState(
    * @param queueWait longest wait in the queue before 503
    * @param tokenizer {@code o200k_base}, {@code cl100k_base}, or the name of a Hugging Face
    *     tokenizer directory; empty: {@code o200k_base}
+   * @param imageTokens prompt tokens one {@code image_url} content part costs (an exception to "0
+   *     means no limit": 0 makes images free)
+   * @param audioTokens prompt tokens one {@code input_audio}/{@code audio_url} part costs
    */
   public record AdmissionPolicy(
       long maxPromptTokens,
@@ -199,7 +202,47 @@ public record ModelState(
       String tenantHeader,
       int queueLength,
       Duration queueWait,
-      String tokenizer) {
+      String tokenizer,
+      long imageTokens,
+      long audioTokens) {
+
+    /**
+     * What one image costs when the model says nothing: OpenAI's high-detail cost of an image at
+     * the largest size after its scaling (85 + 4 tiles x 170). vLLM models differ (LLaVA 1.5: 576,
+     * Qwen2-VL: one token per 28x28 pixels), so a vision model should name its own.
+     */
+    public static final long DEFAULT_IMAGE_TOKENS = 765;
+
+    /**
+     * What one audio input costs when the model says nothing: Whisper-style encoders (Qwen2-Audio,
+     * Ultravox) produce about 25 tokens per second, and 30 s is their usual window: 750.
+     */
+    public static final long DEFAULT_AUDIO_TOKENS = 750;
+
+    /** A policy with the default image and audio costs. */
+    public AdmissionPolicy(
+        long maxPromptTokens,
+        long maxCompletionTokens,
+        MaxTokensPolicy maxTokensPolicy,
+        long tokensPerMinute,
+        long requestsPerMinute,
+        String tenantHeader,
+        int queueLength,
+        Duration queueWait,
+        String tokenizer) {
+      this(
+          maxPromptTokens,
+          maxCompletionTokens,
+          maxTokensPolicy,
+          tokensPerMinute,
+          requestsPerMinute,
+          tenantHeader,
+          queueLength,
+          queueWait,
+          tokenizer,
+          DEFAULT_IMAGE_TOKENS,
+          DEFAULT_AUDIO_TOKENS);
+    }
 
     public AdmissionPolicy {
       Objects.requireNonNull(maxTokensPolicy, "maxTokensPolicy");
@@ -211,7 +254,9 @@ public record ModelState(
           || tokensPerMinute < 0
           || requestsPerMinute < 0
           || queueLength < 0
-          || queueWait.isNegative()) {
+          || queueWait.isNegative()
+          || imageTokens < 0
+          || audioTokens < 0) {
         throw new IllegalArgumentException("admission limits must not be negative");
       }
     }

@@ -13,6 +13,7 @@ import dev.inferencebudget.extproc.metrics.LoadTracker;
 import dev.inferencebudget.extproc.openai.OpenAiEndpoint;
 import dev.inferencebudget.extproc.openai.OpenAiJson;
 import dev.inferencebudget.extproc.queue.ConcurrencyGate;
+import dev.inferencebudget.extproc.tokens.TokenCountCache;
 import dev.inferencebudget.extproc.tokens.Tokenizers;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -31,6 +32,7 @@ public final class AdmissionEngine implements AutoCloseable {
   final ExtProcConfig config;
   final ModelStateSource models;
   final Tokenizers tokenizers;
+  final TokenCountCache countCache;
   final TenantRateLimiter limiter;
   final ConcurrencyGate gate;
   final ColdStartHolds holds;
@@ -43,6 +45,7 @@ public final class AdmissionEngine implements AutoCloseable {
       ExtProcConfig config,
       ModelStateSource models,
       Tokenizers tokenizers,
+      TokenCountCache countCache,
       TenantRateLimiter limiter,
       ConcurrencyGate gate,
       ColdStartHolds holds,
@@ -52,6 +55,7 @@ public final class AdmissionEngine implements AutoCloseable {
     this.config = Objects.requireNonNull(config, "config");
     this.models = Objects.requireNonNull(models, "models");
     this.tokenizers = Objects.requireNonNull(tokenizers, "tokenizers");
+    this.countCache = Objects.requireNonNull(countCache, "countCache");
     this.limiter = Objects.requireNonNull(limiter, "limiter");
     this.gate = Objects.requireNonNull(gate, "gate");
     this.holds = Objects.requireNonNull(holds, "holds");
@@ -106,6 +110,11 @@ public final class AdmissionEngine implements AutoCloseable {
       }
     }
     return OpenAiJson.modelList(List.copyOf(ids), "inference-budget");
+  }
+
+  /** Exact counts of long texts already seen (conversation prefixes). */
+  public TokenCountCache countCache() {
+    return countCache;
   }
 
   public ExtProcConfig config() {

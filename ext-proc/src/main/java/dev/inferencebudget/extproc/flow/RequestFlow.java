@@ -121,14 +121,19 @@ public final class RequestFlow {
 
       // Token bounds: the UTF-8 length decides whenever it can; the tokenizer runs otherwise.
       TokenCounter counter = engine.tokenizers.counter(policy.tokenizer());
-      long prompt = PromptTokens.upperBound(request, counter.chatFormat());
+      // Images and audio cost what the model's policy says each one costs: their tokens depend on
+      // the model's encoder, not on anything the request's bytes tell.
+      long media =
+          request.images() * policy.imageTokens() + request.audios() * policy.audioTokens();
+      long prompt = PromptTokens.upperBound(request, counter.chatFormat()) + media;
       boolean exact = false;
       if (policy.maxPromptTokens() > 0 && prompt > policy.maxPromptTokens()) {
         PromptTokens.Count count =
-            PromptTokens.countAgainst(request, counter, policy.maxPromptTokens());
-        prompt = count.tokens();
+            PromptTokens.countAgainst(
+                request, counter, policy.maxPromptTokens() - media, engine.countCache);
+        prompt = count.tokens() + media;
         exact = count.kind() == PromptTokens.Kind.EXACT;
-        if (!count.fits(policy.maxPromptTokens())) {
+        if (!count.fits(policy.maxPromptTokens() - media)) {
           engine.metrics.promptTokens(modelLabel, true, prompt);
           refuse(
               AdmissionError.contextLengthExceeded(
@@ -150,7 +155,7 @@ public final class RequestFlow {
       if (policy.tokensPerMinute() > 0 || policy.requestsPerMinute() > 0) {
         decision = engine.limiter.charge(tenant, model.key(), policy, prompt + completion);
         if (decision.refusal().isPresent() && !exact && policy.tokensPerMinute() > 0) {
-          prompt = PromptTokens.exact(request, counter);
+          prompt = PromptTokens.exact(request, counter, engine.countCache) + media;
           exact = true;
           decision = engine.limiter.charge(tenant, model.key(), policy, prompt + completion);
         }

@@ -14,6 +14,7 @@ import dev.inferencebudget.extproc.local.ExecutorScheduler;
 import dev.inferencebudget.extproc.metrics.ExtProcMetrics;
 import dev.inferencebudget.extproc.metrics.LoadTracker;
 import dev.inferencebudget.extproc.queue.ConcurrencyGate;
+import dev.inferencebudget.extproc.tokens.TokenCountCache;
 import dev.inferencebudget.extproc.tokens.Tokenizers;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -90,7 +91,16 @@ public final class ExtProcServer implements AutoCloseable {
     this.load = new LoadTracker(b.clock, keys, gate::inFlight, gate::queued, holds::held);
     this.engine =
         new AdmissionEngine(
-            config, states, tokenizers, limiter, gate, holds, metrics, load, b.ticker);
+            config,
+            states,
+            tokenizers,
+            new TokenCountCache(b.tokenCountCacheEntries),
+            limiter,
+            gate,
+            holds,
+            metrics,
+            load,
+            b.ticker);
     this.service = new ExternalProcessorService(engine);
     executor.scheduleWithFixedDelay(
         () -> limiter.evictIdle(Duration.ofMinutes(5)), 1, 1, TimeUnit.MINUTES);
@@ -240,6 +250,7 @@ public final class ExtProcServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Scheduler scheduler;
     private PrometheusRegistry registry = new PrometheusRegistry();
+    private long tokenCountCacheEntries = TokenCountCache.DEFAULT_ENTRIES;
 
     private Builder(ExtProcConfig config) {
       this.config = Objects.requireNonNull(config, "config").validate();
@@ -275,6 +286,15 @@ public final class ExtProcServer implements AutoCloseable {
 
     public Builder registry(PrometheusRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** Entries of the exact-count cache for long texts (0: off, e.g. to measure without it). */
+    public Builder tokenCountCacheEntries(long entries) {
+      if (entries < 0) {
+        throw new IllegalArgumentException("tokenCountCacheEntries must not be negative");
+      }
+      this.tokenCountCacheEntries = entries;
       return this;
     }
 

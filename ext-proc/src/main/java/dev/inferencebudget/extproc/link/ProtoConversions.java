@@ -62,7 +62,10 @@ public final class ProtoConversions {
                 a.getTenantHeader().toLowerCase(Locale.ROOT),
                 a.getQueueLength(),
                 a.hasQueueWait() ? duration(a.getQueueWait()) : defaults.queueWait(),
-                a.getTokenizer())
+                a.getTokenizer(),
+                // proto3 cannot tell 0 from unset: 0 means the default cost.
+                a.getImageTokens() > 0 ? a.getImageTokens() : defaults.imageTokens(),
+                a.getAudioTokens() > 0 ? a.getAudioTokens() : defaults.audioTokens())
             : defaults;
     ModelState.ColdStartPolicy coldDefaults = ModelState.ColdStartPolicy.defaults();
     ModelState.ColdStartPolicy coldStart =

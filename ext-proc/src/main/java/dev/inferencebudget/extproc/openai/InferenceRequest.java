@@ -15,6 +15,11 @@ import java.util.OptionalLong;
  * @param maxTokens {@code max_completion_tokens}, else {@code max_tokens}, if given
  * @param maxTokensSpan where the value of that field sits in the body (for clamping), if given
  * @param includeUsage {@code stream_options.include_usage}
+ * @param tools the JSON text, as sent, of each tool or function definition ({@code tools}, {@code
+ *     functions}): chat templates render them into the prompt
+ * @param images {@code image_url} content parts (each costs the model's per-image tokens)
+ * @param audios {@code input_audio} and {@code audio_url} content parts (each costs the model's
+ *     per-audio tokens)
  */
 public record InferenceRequest(
     OpenAiEndpoint endpoint,
@@ -27,7 +32,10 @@ public record InferenceRequest(
     ByteSpan maxTokensSpan,
     int n,
     boolean stream,
-    boolean includeUsage) {
+    boolean includeUsage,
+    List<String> tools,
+    int images,
+    int audios) {
 
   public InferenceRequest {
     Objects.requireNonNull(endpoint, "endpoint");
@@ -38,9 +46,16 @@ public record InferenceRequest(
     if (n < 1) {
       throw new IllegalArgumentException("n must be at least 1");
     }
+    tools = List.copyOf(tools);
+    if (images < 0 || audios < 0) {
+      throw new IllegalArgumentException("media counts must not be negative");
+    }
   }
 
-  /** One chat message: its role, optional name, and its text parts. */
+  /**
+   * One chat message: its role, optional name, and its text parts (text and refusal parts, and the
+   * names and arguments of the tool calls an assistant message carries).
+   */
   public record ChatMessage(String role, String name, List<String> texts) {
     public ChatMessage {
       Objects.requireNonNull(role, "role");

@@ -7,6 +7,7 @@ import com.google.common.base.Utf8;
 import dev.inferencebudget.extproc.openai.InferenceRequest.ByteSpan;
 import dev.inferencebudget.extproc.openai.InferenceRequest.ChatMessage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -33,7 +34,7 @@ public final class RequestParser {
       return reject("The request body is not valid UTF-8.", null, "invalid_encoding");
     }
     try (JsonParser json = OpenAiJson.FACTORY.createParser(body)) {
-      return new Reading(endpoint, json).read();
+      return new Reading(endpoint, json, body).read();
     } catch (BadField e) {
       return new Rejected(e.error);
     } catch (JsonProcessingException e) {
@@ -65,7 +66,11 @@ public final class RequestParser {
   private static final class Reading {
     private final OpenAiEndpoint endpoint;
     private final JsonParser json;
+    private final byte[] body;
     private String model;
+    private final List<String> tools = new ArrayList<>();
+    private int images;
+    private int audios;
     private final List<ChatMessage> messages = new ArrayList<>();
     private final List<String> texts = new ArrayList<>();
     private long tokenIds;
@@ -79,9 +84,10 @@ public final class RequestParser {
     private boolean stream;
     private boolean includeUsage;
 
-    Reading(OpenAiEndpoint endpoint, JsonParser json) {
+    Reading(OpenAiEndpoint endpoint, JsonParser json, byte[] body) {
       this.endpoint = endpoint;
       this.json = json;
+      this.body = body;
     }
 
     Result read() throws IOException, BadField {
@@ -116,6 +122,7 @@ public final class RequestParser {
           }
           case "stream" -> stream = bool(value, "stream");
           case "stream_options" -> readStreamOptions(value);
+          case "tools", "functions" -> readToolsOrSkip(value, field);
           default -> json.skipChildren();
         }
       }
@@ -168,7 +175,10 @@ public final class RequestParser {
               completionField ? maxCompletionTokensSpan : maxTokensSpan,
               n,
               stream,
-              includeUsage));
+              includeUsage,
+              tools,
+              images,
+              audios));
     }
 
     private ByteSpan span() {
@@ -211,6 +221,8 @@ public final class RequestParser {
           case "role" -> role = string(value, param + ".role");
           case "name" -> name = string(value, param + ".name");
           case "content" -> readContent(value, param + ".content", parts);
+          case "tool_calls" -> readToolCalls(value, param + ".tool_calls", parts);
+          case "function_call" -> readFunctionCall(value, param + ".function_call", parts);
           default -> json.skipChildren();
         }
       }
@@ -232,20 +244,122 @@ public final class RequestParser {
             if (json.currentToken() != JsonToken.START_OBJECT) {
               throw new BadField(param + " parts must be objects", param, "invalid_type");
             }
-            while (json.nextToken() == JsonToken.FIELD_NAME) {
-              String field = json.currentName();
-              JsonToken partValue = json.nextToken();
-              if (field.equals("text") && partValue == JsonToken.VALUE_STRING) {
-                parts.add(text());
-              } else {
-                // TODO(#3): images and audio parts are not counted toward the prompt.
-                json.skipChildren();
-              }
-            }
+            readPart(param, parts);
           }
         }
         default ->
             throw new BadField(param + " must be a string or an array", param, "invalid_type");
+      }
+    }
+
+    /**
+     * One content part. Text ({@code text}, {@code refusal}) is counted; an {@code image_url} or
+     * {@code input_audio}/{@code audio_url} part is counted as one image or audio input, whose
+     * token cost the model's policy fixes. Fields may come in any order, so the part's {@code type}
+     * is applied at its end; without one, a {@code text} string is still counted.
+     */
+    private void readPart(String param, List<String> parts) throws IOException, BadField {
+      String type = null;
+      String text = null;
+      while (json.nextToken() == JsonToken.FIELD_NAME) {
+        String field = json.currentName();
+        JsonToken value = json.nextToken();
+        switch (field) {
+          case "type" -> type = string(value, param + ".type");
+          case "text", "refusal" -> {
+            if (value == JsonToken.VALUE_STRING) {
+              text = json.getText();
+            } else {
+              json.skipChildren();
+            }
+          }
+          default -> json.skipChildren();
+        }
+      }
+      if (type == null || type.equals("text") || type.equals("refusal")) {
+        if (text != null) {
+          utf8Bytes += Utf8.encodedLength(text);
+          parts.add(text);
+        }
+        return;
+      }
+      switch (type) {
+        case "image_url", "image" -> images++;
+        case "input_audio", "audio_url" -> audios++;
+        default -> {
+          // TODO(#3): video_url and file parts are not counted toward the prompt.
+        }
+      }
+    }
+
+    /** An assistant message's {@code tool_calls}: each function's name and arguments. */
+    private void readToolCalls(JsonToken value, String param, List<String> parts)
+        throws IOException, BadField {
+      if (value == JsonToken.VALUE_NULL) {
+        return;
+      }
+      if (value != JsonToken.START_ARRAY) {
+        throw new BadField("'" + param + "' must be an array", param, "invalid_type");
+      }
+      while (json.nextToken() != JsonToken.END_ARRAY) {
+        if (json.currentToken() != JsonToken.START_OBJECT) {
+          throw new BadField("'" + param + "' items must be objects", param, "invalid_type");
+        }
+        while (json.nextToken() == JsonToken.FIELD_NAME) {
+          String field = json.currentName();
+          JsonToken item = json.nextToken();
+          if (field.equals("function")) {
+            readFunctionCall(item, param + ".function", parts);
+          } else {
+            json.skipChildren();
+          }
+        }
+      }
+    }
+
+    /** {@code {"name": ..., "arguments": "..."}}: both strings are rendered into the prompt. */
+    private void readFunctionCall(JsonToken value, String param, List<String> parts)
+        throws IOException, BadField {
+      if (value == JsonToken.VALUE_NULL) {
+        return;
+      }
+      if (value != JsonToken.START_OBJECT) {
+        throw new BadField("'" + param + "' must be an object", param, "invalid_type");
+      }
+      while (json.nextToken() == JsonToken.FIELD_NAME) {
+        String field = json.currentName();
+        JsonToken item = json.nextToken();
+        if ((field.equals("name") || field.equals("arguments")) && item == JsonToken.VALUE_STRING) {
+          parts.add(text());
+        } else {
+          json.skipChildren();
+        }
+      }
+    }
+
+    /**
+     * {@code tools} or the older {@code functions}: an array of definitions, each kept as the JSON
+     * text it was sent as (its bytes sliced from the body, no tree built). Chat templates render
+     * the definitions as JSON into the prompt, so that text is what is counted.
+     */
+    private void readToolsOrSkip(JsonToken value, String param) throws IOException, BadField {
+      if (endpoint != OpenAiEndpoint.CHAT_COMPLETIONS || value == JsonToken.VALUE_NULL) {
+        json.skipChildren();
+        return;
+      }
+      if (value != JsonToken.START_ARRAY) {
+        throw new BadField("'" + param + "' must be an array", param, "invalid_type");
+      }
+      while (json.nextToken() != JsonToken.END_ARRAY) {
+        if (json.currentToken() != JsonToken.START_OBJECT) {
+          throw new BadField("'" + param + "' items must be objects", param, "invalid_type");
+        }
+        int start = (int) json.currentTokenLocation().getByteOffset();
+        json.skipChildren();
+        int end = (int) json.currentLocation().getByteOffset();
+        String definition = new String(body, start, end - start, StandardCharsets.UTF_8);
+        utf8Bytes += end - start;
+        tools.add(definition);
       }
     }
 

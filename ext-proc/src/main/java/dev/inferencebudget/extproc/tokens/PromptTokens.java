@@ -4,6 +4,8 @@ import com.google.common.base.Utf8;
 import dev.inferencebudget.extproc.openai.InferenceRequest;
 import dev.inferencebudget.extproc.openai.InferenceRequest.ChatMessage;
 import dev.inferencebudget.extproc.openai.OpenAiEndpoint;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Prompt tokens of a request: {@link #upperBound} costs nothing (UTF-8 bytes plus the chat
@@ -26,21 +28,27 @@ public final class PromptTokens {
 
   /** The prompt's tokens as {@code counter} counts them, with the chat template's overhead. */
   public static long exact(InferenceRequest request, TokenCounter counter) {
-    long tokens = request.tokenIds();
-    for (String text : request.texts()) {
-      tokens += counter.count(text);
-    }
-    if (request.endpoint() == OpenAiEndpoint.CHAT_COMPLETIONS) {
-      for (ChatMessage message : request.messages()) {
-        tokens += counter.count(message.role());
-        if (!message.name().isEmpty()) {
-          tokens += counter.count(message.name());
-        }
-        for (String text : message.texts()) {
-          tokens += counter.count(text);
-        }
+    return exact(request, counter, TokenCountCache.disabled());
+  }
+
+  /** {@link #exact(InferenceRequest, TokenCounter)}, with counts of long texts cached. */
+  public static long exact(InferenceRequest request, TokenCounter counter, TokenCountCache cache) {
+    long tokens = fixedTokens(request, counter.chatFormat());
+    for (String text : textsOf(request)) {
+      TokenCountCache.Key key = cache.key(counter.name(), text);
+      TokenCountCache.Progress known = cache.get(key);
+      if (known != null && known.complete()) {
+        tokens += known.tokens();
+        continue;
       }
-      tokens += overhead(request, counter.chatFormat());
+      int[] ends = chunkEnds(text);
+      int done = known == null ? 0 : known.chunks();
+      long textTokens = known == null ? 0 : known.tokens();
+      for (int c = done; c < ends.length; c++) {
+        textTokens += counter.count(chunk(text, ends, c));
+      }
+      cache.put(key, new TokenCountCache.Progress(ends.length, textTokens, true));
+      tokens += textTokens;
     }
     return tokens;
   }
@@ -65,46 +73,137 @@ public final class PromptTokens {
   /** Texts longer than this are counted in pieces so counting can stop early. */
   static final int CHUNK_CHARS = 16 * 1024;
 
+  /** {@link #countAgainst(InferenceRequest, TokenCounter, long, TokenCountCache)} without cache. */
+  public static Count countAgainst(InferenceRequest request, TokenCounter counter, long limit) {
+    return countAgainst(request, counter, limit, TokenCountCache.disabled());
+  }
+
   /**
    * Counts the prompt against {@code limit}, stopping as soon as the answer is certain: once the
-   * exact count so far plus the UTF-8 length of what is left fits the limit (the rest cannot push
-   * it over), or once the count so far exceeds it. Long texts are cut before a space that follows a
-   * non-space, where byte-level BPE pre-tokenizers split anyway, so the pieces count as the whole
-   * would.
+   * exact count so far plus the counter's {@link TokenCounter#upperBound} of what is left fits the
+   * limit (the rest cannot push it over), or once the count so far exceeds it. Long texts are cut
+   * before a space that follows a non-space, where the BPE pre-tokenizers (o200k, cl100k, Qwen's)
+   * always start a new piece, so the pieces count as the whole would; a text with no such place is
+   * counted whole. How far each long text was counted is kept in {@code cache} (its first chunks'
+   * count), so a resent text resumes there: a conversation's earlier messages cost a hash.
    */
-  public static Count countAgainst(InferenceRequest request, TokenCounter counter, long limit) {
-    long counted = request.tokenIds();
-    long uncountedBytes = request.promptUtf8Bytes();
-    if (request.endpoint() == OpenAiEndpoint.CHAT_COMPLETIONS) {
-      counted += overhead(request, counter.chatFormat());
-    }
-    java.util.List<String> pieces = new java.util.ArrayList<>(request.texts());
-    if (request.endpoint() == OpenAiEndpoint.CHAT_COMPLETIONS) {
-      for (ChatMessage message : request.messages()) {
-        pieces.add(message.role());
-        if (!message.name().isEmpty()) {
-          pieces.add(message.name());
-        }
-        pieces.addAll(message.texts());
-      }
-    }
-    for (String piece : pieces) {
+  public static Count countAgainst(
+      InferenceRequest request, TokenCounter counter, long limit, TokenCountCache cache) {
+    long counted = fixedTokens(request, counter.chatFormat());
+    List<String> texts = textsOf(request);
+    List<int[]> cuts = new ArrayList<>(texts.size());
+    List<long[]> chunkBounds = new ArrayList<>(texts.size());
+    long[] textBounds = new long[texts.size()];
+    long uncountedBound = 0;
+    for (int t = 0; t < texts.size(); t++) {
+      String text = texts.get(t);
+      int[] ends = chunkEnds(text);
+      long[] bounds = new long[ends.length];
       int start = 0;
-      while (start < piece.length()) {
-        int end = chunkEnd(piece, start);
-        String chunk = start == 0 && end == piece.length() ? piece : piece.substring(start, end);
-        counted += counter.count(chunk);
-        uncountedBytes -= Utf8.encodedLength(chunk);
-        start = end;
-        if (counted > limit) {
-          return new Count(counted, Kind.AT_LEAST);
+      for (int c = 0; c < ends.length; c++) {
+        bounds[c] = counter.upperBound(text, start, ends[c]);
+        textBounds[t] += bounds[c];
+        start = ends[c];
+      }
+      cuts.add(ends);
+      chunkBounds.add(bounds);
+      uncountedBound += textBounds[t];
+    }
+    if (counted + uncountedBound <= limit) {
+      return new Count(counted + uncountedBound, Kind.AT_MOST);
+    }
+    for (int t = 0; t < texts.size(); t++) {
+      String text = texts.get(t);
+      int[] ends = cuts.get(t);
+      long[] bounds = chunkBounds.get(t);
+      uncountedBound -= textBounds[t];
+      TokenCountCache.Key key = cache.key(counter.name(), text);
+      TokenCountCache.Progress known = cache.get(key);
+      int done = known == null ? 0 : known.chunks();
+      int c = done;
+      long textTokens = known == null ? 0 : known.tokens();
+      long textBoundLeft = textBounds[t];
+      for (int k = 0; k < done; k++) {
+        textBoundLeft -= bounds[k];
+      }
+      Count decided = null;
+      while (c < ends.length) {
+        if (counted + textTokens > limit) {
+          decided = new Count(counted + textTokens, Kind.AT_LEAST);
+          break;
         }
-        if (uncountedBytes > 0 && counted + uncountedBytes <= limit) {
-          return new Count(counted + uncountedBytes, Kind.AT_MOST);
+        long atMost = counted + textTokens + textBoundLeft + uncountedBound;
+        if (atMost <= limit) {
+          decided = new Count(atMost, Kind.AT_MOST);
+          break;
         }
+        textTokens += counter.count(chunk(text, ends, c));
+        textBoundLeft -= bounds[c];
+        c++;
+      }
+      if (c > done) {
+        cache.put(key, new TokenCountCache.Progress(c, textTokens, c == ends.length));
+      }
+      if (decided != null) {
+        return decided;
+      }
+      counted += textTokens;
+      if (counted > limit) {
+        return new Count(counted, Kind.AT_LEAST);
       }
     }
     return new Count(counted, Kind.EXACT);
+  }
+
+  private static String chunk(String text, int[] ends, int c) {
+    if (ends.length == 1) {
+      return text;
+    }
+    return text.substring(c == 0 ? 0 : ends[c - 1], ends[c]);
+  }
+
+  /**
+   * Every text of the prompt in order: prompts/inputs, tool definitions, then each message's role,
+   * name, parts.
+   */
+  private static List<String> textsOf(InferenceRequest request) {
+    List<String> texts = new ArrayList<>(request.texts());
+    texts.addAll(request.tools());
+    if (request.endpoint() == OpenAiEndpoint.CHAT_COMPLETIONS) {
+      for (ChatMessage message : request.messages()) {
+        texts.add(message.role());
+        if (!message.name().isEmpty()) {
+          texts.add(message.name());
+        }
+        texts.addAll(message.texts());
+      }
+    }
+    return texts;
+  }
+
+  /** Token ids given as numbers, and the chat template's overhead. */
+  private static long fixedTokens(InferenceRequest request, ChatFormat format) {
+    long tokens = request.tokenIds();
+    if (request.endpoint() == OpenAiEndpoint.CHAT_COMPLETIONS) {
+      tokens += overhead(request, format);
+    }
+    return tokens;
+  }
+
+  /** Where the chunks of {@code text} end (the last end is its length). */
+  static int[] chunkEnds(String text) {
+    if (text.length() <= CHUNK_CHARS) {
+      return new int[] {text.length()};
+    }
+    int[] ends = new int[text.length() / (CHUNK_CHARS / 2) + 1];
+    int n = 0;
+    int start = 0;
+    while (start < text.length()) {
+      int end = chunkEnd(text, start);
+      ends[n++] = end;
+      start = end;
+    }
+    return java.util.Arrays.copyOf(ends, n);
   }
 
   private static int chunkEnd(String text, int start) {
@@ -117,7 +216,9 @@ public final class PromptTokens {
         return i;
       }
     }
-    return Character.isHighSurrogate(text.charAt(end - 1)) ? end - 1 : end;
+    // No safe place: a cut inside a pre-tokenizer piece could change the count, so the rest is
+    // counted whole (and cannot stop early).
+    return text.length();
   }
 
   private static long overhead(InferenceRequest request, ChatFormat format) {

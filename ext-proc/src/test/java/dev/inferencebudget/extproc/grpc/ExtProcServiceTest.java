@@ -381,6 +381,73 @@ class ExtProcServiceTest {
   }
 
   @Test
+  void imagesCostTheModelsPerImageTokensAgainstThePromptLimit() throws Exception {
+    ModelState.AdmissionPolicy base =
+        Models.policy(1500, 0, ModelState.MaxTokensPolicy.CLAMP, 0, 0, 5, Duration.ofSeconds(2));
+    ModelState model =
+        Models.ready("ns/llama", "llama")
+            .withAdmission(withMedia(base, 1000, 0)); // two images: 2,000 tokens > 1,500
+    server = new TestServer(List.of(model));
+    String twoImages =
+        "{\"model\":\"llama\",\"messages\":[{\"role\":\"user\",\"content\":["
+            + "{\"type\":\"text\",\"text\":\"compare\"},"
+            + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x/a.png\"}},"
+            + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x/b.png\"}}]}],"
+            + "\"max_tokens\":16}";
+    ImmediateResponse error =
+        server
+            .envoy
+            .open()
+            .admit("/v1/chat/completions", TENANT_A, twoImages)
+            .getImmediateResponse();
+    assertThat(error.getStatus().getCodeValue()).isEqualTo(400);
+    assertThat(errorField(error, "code")).isEqualTo("context_length_exceeded");
+    // At 500 tokens an image, both fit with the text.
+    server.models.put(model.withAdmission(withMedia(base, 500, 0)));
+    assertThat(
+            server.envoy.open().admit("/v1/chat/completions", TENANT_A, twoImages).hasRequestBody())
+        .isTrue();
+  }
+
+  @Test
+  void toolDefinitionsCountTowardThePromptLimit() throws Exception {
+    ModelState model =
+        Models.ready("ns/llama", "llama")
+            .withAdmission(
+                Models.policy(
+                    60, 0, ModelState.MaxTokensPolicy.CLAMP, 0, 0, 5, Duration.ofSeconds(2)));
+    server = new TestServer(List.of(model));
+    String tools =
+        CHAT.replace(
+            "\"max_tokens\"",
+            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"lookup\","
+                + "\"description\":\""
+                + "Looks up an order by its number and returns status, items and dates. ".repeat(3)
+                + "\"}}],\"max_tokens\"");
+    assertThat(server.envoy.open().admit("/v1/chat/completions", TENANT_A, CHAT).hasRequestBody())
+        .isTrue();
+    ImmediateResponse error =
+        server.envoy.open().admit("/v1/chat/completions", TENANT_A, tools).getImmediateResponse();
+    assertThat(errorField(error, "code")).isEqualTo("context_length_exceeded");
+  }
+
+  static ModelState.AdmissionPolicy withMedia(
+      ModelState.AdmissionPolicy p, long imageTokens, long audioTokens) {
+    return new ModelState.AdmissionPolicy(
+        p.maxPromptTokens(),
+        p.maxCompletionTokens(),
+        p.maxTokensPolicy(),
+        p.tokensPerMinute(),
+        p.requestsPerMinute(),
+        p.tenantHeader(),
+        p.queueLength(),
+        p.queueWait(),
+        p.tokenizer(),
+        imageTokens,
+        audioTokens);
+  }
+
+  @Test
   void budgetRefusalInTheTableIsAFast503() throws Exception {
     ModelState cold =
         Models.cold("ns/llama", "llama")

@@ -47,7 +47,8 @@ class ProtoConversionsTest {
                             .setTenantHeader("X-Api-Key")
                             .setQueueLength(50)
                             .setQueueWait(com.google.protobuf.Duration.newBuilder().setSeconds(20))
-                            .setTokenizer("qwen3"))
+                            .setTokenizer("qwen3")
+                            .setImageTokens(1200))
                     .setColdStart(
                         ColdStartPolicy.newBuilder()
                             .setHoldTimeout(
@@ -73,6 +74,10 @@ class ProtoConversionsTest {
     assertThat(m.admission().maxTokensPolicy()).isEqualTo(ModelState.MaxTokensPolicy.REJECT);
     assertThat(m.admission().tenantHeader()).isEqualTo("x-api-key");
     assertThat(m.admission().queueWait()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(m.admission().imageTokens()).isEqualTo(1200);
+    assertThat(m.admission().audioTokens())
+        .as("unset (0) means the default")
+        .isEqualTo(ModelState.AdmissionPolicy.DEFAULT_AUDIO_TOKENS);
     assertThat(m.coldStart().maxHeldRequests()).isEqualTo(200);
     assertThat(m.budgetRefusal().orElseThrow().budget()).isEqualTo("ns/b");
     assertThat(m.priority()).isEqualTo(3);

@@ -43,8 +43,66 @@ class RequestParserTest {
     assertThat(r.n()).isEqualTo(2);
     assertThat(r.stream()).isTrue();
     assertThat(r.includeUsage()).isTrue();
-    // "system" 6 + "Be brief." 9 + "user" 4 + "ann" 3 + "Hé" 3 bytes
-    assertThat(r.promptUtf8Bytes()).isEqualTo(25);
+    assertThat(r.images()).isEqualTo(1);
+    // the tool {"x":[1,{"y":null}]} 20 + "system" 6 + "Be brief." 9 + "user" 4 + "ann" 3 + "Hé" 3
+    assertThat(r.promptUtf8Bytes()).isEqualTo(45);
+  }
+
+  @Test
+  void contentPartsCountTextAndRefusalsAndTallyImagesAndAudioInAnyFieldOrder() {
+    InferenceRequest r =
+        parsed(
+            OpenAiEndpoint.CHAT_COMPLETIONS,
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":["
+                + "{\"text\":\"look\",\"type\":\"text\"},"
+                + "{\"image_url\":{\"url\":\"data:image/png;base64,AAAA\",\"detail\":\"low\"},"
+                + "\"type\":\"image_url\"},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"http://x/y.png\"}},"
+                + "{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"UklGR\",\"format\":\"wav\"}},"
+                + "{\"type\":\"audio_url\",\"audio_url\":{\"url\":\"http://x/a.mp3\"}},"
+                + "{\"type\":\"video_url\",\"video_url\":{\"url\":\"http://x/v.mp4\"}}]},"
+                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"refusal\",\"refusal\":\"no\"}]}]}");
+    assertThat(r.messages().get(0).texts()).containsExactly("look");
+    assertThat(r.messages().get(1).texts()).containsExactly("no");
+    assertThat(r.images()).isEqualTo(2);
+    assertThat(r.audios()).isEqualTo(2);
+    // "user" 4 + "look" 4 + "assistant" 9 + "no" 2: the image URLs are not prompt text
+    assertThat(r.promptUtf8Bytes()).isEqualTo(19);
+  }
+
+  @Test
+  void toolDefinitionsAreKeptAsTheirJsonTextAndToolCallsAsNameAndArguments() {
+    String tool =
+        "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+            + "\"description\":\"Wetter für einen Ort\",\"parameters\":{\"type\":\"object\","
+            + "\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}}";
+    String function = "{\"name\":\"legacy\",\"parameters\":{}}";
+    InferenceRequest r =
+        parsed(
+            OpenAiEndpoint.CHAT_COMPLETIONS,
+            "{\"model\":\"m\",\"tools\":[ "
+                + tool
+                + " ],\"functions\":["
+                + function
+                + "],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\","
+                + "\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+                + "\"arguments\":\"{\\\"city\\\":\\\"Bern\\\"}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"12 C\"}]}");
+    assertThat(r.tools()).containsExactly(tool, function);
+    assertThat(r.messages().get(1).texts()).containsExactly("get_weather", "{\"city\":\"Bern\"}");
+    assertThat(r.messages().get(2).texts()).containsExactly("12 C");
+    long toolBytes = tool.getBytes(StandardCharsets.UTF_8).length + function.length();
+    // roles 4 + 9 + 4, "hi" 2, "get_weather" 11, arguments 15, "12 C" 4
+    assertThat(r.promptUtf8Bytes()).isEqualTo(toolBytes + 17 + 2 + 11 + 15 + 4);
+  }
+
+  @Test
+  void toolsOfOtherEndpointsAreIgnored() {
+    InferenceRequest r =
+        parsed(
+            OpenAiEndpoint.COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"x\",\"tools\":[{\"a\":1}]}");
+    assertThat(r.tools()).isEmpty();
   }
 
   @Test
@@ -150,6 +208,31 @@ class RequestParserTest {
             "{\"model\":\"m\",\"stream_options\":{\"include_usage\":1},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
             "invalid_type",
             "stream_options.include_usage"),
+        Arguments.of(
+            "tools an object",
+            "{\"model\":\"m\",\"tools\":{},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+            "invalid_type",
+            "tools"),
+        Arguments.of(
+            "a tool a string",
+            "{\"model\":\"m\",\"functions\":[\"f\"],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+            "invalid_type",
+            "functions"),
+        Arguments.of(
+            "tool_calls an object",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":{}}]}",
+            "invalid_type",
+            "messages[0].tool_calls"),
+        Arguments.of(
+            "a tool call's function a string",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":\"f\"}]}]}",
+            "invalid_type",
+            "messages[0].tool_calls.function"),
+        Arguments.of(
+            "a part's type a number",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":1}]}]}",
+            "invalid_type",
+            "messages[0].content.type"),
         Arguments.of(
             "nesting bomb",
             "{\"model\":\"m\",\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}",

@@ -114,6 +114,199 @@ class PromptTokensTest {
     assertThat(small.tokens()).isGreaterThan(1000).isLessThan(exact);
   }
 
+  /** Text built to stress the merge bound: rare letter pairs, contractions, long runs, scripts. */
+  static String adversarialText(Random random, int length) {
+    String[] atoms = {
+      "qz",
+      "jq",
+      "xkcd",
+      "bq",
+      "gk",
+      "zz",
+      "the",
+      "don't",
+      "they'll",
+      "we're",
+      "'s",
+      "'llama",
+      "'t",
+      "'",
+      "''",
+      "it'sx",
+      "O'Brien",
+      "ABCdef",
+      "aBcD",
+      "camelCase",
+      "snake_case",
+      " ",
+      "  ",
+      "\n",
+      "\t",
+      ".",
+      ",",
+      "...",
+      "--",
+      "123",
+      "4567",
+      "é",
+      "café",
+      "naïve",
+      "漢字",
+      "😀",
+      "Д",
+      "e\u0301",
+      "http://x.y/z?q=1",
+      "a",
+      "b",
+      "q",
+      "x"
+    };
+    StringBuilder b = new StringBuilder();
+    while (b.length() < length) {
+      int kind = random.nextInt(10);
+      if (kind < 6) {
+        b.append(atoms[random.nextInt(atoms.length)]);
+      } else if (kind < 9) {
+        int run = 1 + random.nextInt(random.nextInt(10) == 0 ? 3000 : 12);
+        for (int i = 0; i < run; i++) {
+          b.append((char) ('a' + random.nextInt(26)));
+        }
+      } else {
+        b.append(' ');
+      }
+    }
+    return b.toString();
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+  @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6})
+  void mergeBoundIsNeverBelowTheExactCountOfEitherOpenAiEncoding(long seed) {
+    Random random = new Random(seed);
+    for (int i = 0; i < 150; i++) {
+      String text =
+          i % 3 == 0
+              ? randomText(random, random.nextInt(600))
+              : adversarialText(random, random.nextInt(i % 3 == 1 ? 200 : 5000));
+      for (String name : new String[] {"o200k_base", "cl100k_base"}) {
+        TokenCounter counter = tokenizers.counter(name);
+        assertThat(counter.upperBound(text, 0, text.length()))
+            .as("seed %d, %s, text %s", seed, name, text)
+            .isGreaterThanOrEqualTo(counter.count(text))
+            .isLessThanOrEqualTo(PromptTokens.utf8Bytes(text));
+      }
+    }
+  }
+
+  @Test
+  void mergeBoundOfEnglishProseIsFarBelowItsBytes() {
+    String prose = "The quick brown fox jumps over the lazy dog near the riverbank at dawn. ";
+    String text = prose.repeat(100);
+    TokenCounter o200k = tokenizers.counter("o200k_base");
+    long bound = o200k.upperBound(text, 0, text.length());
+    assertThat(bound).isGreaterThanOrEqualTo(o200k.count(text));
+    assertThat((double) bound / PromptTokens.utf8Bytes(text)).isLessThan(0.8);
+  }
+
+  @Test
+  void aLongTextWithoutSpacesIsCountedWholeNotCutInsideAPiece() {
+    TokenCounter o200k = tokenizers.counter("o200k_base");
+    String cjk = "漢字仮名交じり文".repeat(6000); // 48,000 chars, no space anywhere
+    assertThat(PromptTokens.chunkEnds(cjk)).containsExactly(cjk.length());
+    InferenceRequest request = chat(cjk);
+    long exact = PromptTokens.exact(request, o200k);
+    PromptTokens.Count count = PromptTokens.countAgainst(request, o200k, exact - 1);
+    assertThat(count).isEqualTo(new PromptTokens.Count(exact, PromptTokens.Kind.AT_LEAST));
+  }
+
+  @Test
+  void aResentConversationIsCountedOnceThenServedFromTheCache() {
+    CallCounting o200k = new CallCounting(tokenizers.counter("o200k_base"));
+    TokenCountCache cache = new TokenCountCache(100);
+    String history = "Summarise the following report for the board. ".repeat(400); // 19 KB
+    InferenceRequest first = chat(history);
+    long exact = PromptTokens.exact(first, o200k);
+    long limit = exact; // undecidable by any bound: every text must be counted
+
+    o200k.calls = 0;
+    PromptTokens.Count cold = PromptTokens.countAgainst(first, o200k, limit, cache);
+    assertThat(cold).isEqualTo(new PromptTokens.Count(exact, PromptTokens.Kind.EXACT));
+    assertThat(o200k.calls).isGreaterThan(1);
+    assertThat(cache.misses()).isEqualTo(1);
+
+    o200k.countedChars = 0;
+    PromptTokens.Count warm = PromptTokens.countAgainst(first, o200k, limit, cache);
+    assertThat(warm).isEqualTo(cold);
+    assertThat(cache.hits()).isEqualTo(1);
+    // Only the short texts (the system prompt, the roles) were counted again.
+    assertThat(o200k.countedChars).isLessThan(100);
+  }
+
+  @Test
+  void aTextCountedPartWayResumesWhereItStoppedAndEndsExact() {
+    CallCounting o200k = new CallCounting(tokenizers.counter("o200k_base"));
+    TokenCountCache cache = new TokenCountCache(100);
+    InferenceRequest request = chat("word ".repeat(40_000)); // 200 KB, 40,001 tokens
+    long exact = PromptTokens.exact(request, o200k);
+
+    PromptTokens.Count over = PromptTokens.countAgainst(request, o200k, 1000, cache);
+    assertThat(over.kind()).isEqualTo(PromptTokens.Kind.AT_LEAST);
+    assertThat(cache.size()).isEqualTo(1);
+
+    // Again: the first chunk comes from the cache and already decides.
+    o200k.countedChars = 0;
+    assertThat(PromptTokens.countAgainst(request, o200k, 1000, cache)).isEqualTo(over);
+    assertThat(o200k.countedChars).isLessThan(100);
+
+    // The rest is counted on demand and adds up to the whole text's count.
+    assertThat(PromptTokens.exact(request, o200k, cache)).isEqualTo(exact);
+    o200k.countedChars = 0;
+    assertThat(PromptTokens.countAgainst(request, o200k, exact, cache))
+        .isEqualTo(new PromptTokens.Count(exact, PromptTokens.Kind.EXACT));
+    assertThat(o200k.countedChars).isLessThan(100);
+  }
+
+  @Test
+  void aDisabledCacheNeverHoldsAnything() {
+    TokenCountCache off = TokenCountCache.disabled();
+    String text = "x".repeat(TokenCountCache.MIN_CHARS);
+    assertThat(off.key("o200k_base", text)).isNull();
+    assertThat(off.get(null)).isNull();
+    assertThat(new TokenCountCache(10).key("o200k_base", text.substring(1))).isNull();
+  }
+
+  /** Counts the calls and characters that reach the real counter. */
+  static final class CallCounting implements TokenCounter {
+    final TokenCounter delegate;
+    int calls;
+    long countedChars;
+
+    CallCounting(TokenCounter delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public String name() {
+      return delegate.name();
+    }
+
+    @Override
+    public long count(String text) {
+      calls++;
+      countedChars += text.length();
+      return delegate.count(text);
+    }
+
+    @Override
+    public long upperBound(CharSequence text, int start, int end) {
+      return delegate.upperBound(text, start, end);
+    }
+
+    @Override
+    public ChatFormat chatFormat() {
+      return delegate.chatFormat();
+    }
+  }
+
   @Test
   void specialTokenTextIsCountedAsOrdinaryText() {
     assertThat(tokenizers.counter("o200k_base").count("<|endoftext|>")).isGreaterThan(1);

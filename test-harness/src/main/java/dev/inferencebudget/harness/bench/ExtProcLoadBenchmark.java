@@ -87,6 +87,35 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
           "the model's maxPromptTokens; bodies longer in bytes need an exact count (default: ${DEFAULT-VALUE})")
   long maxPromptTokens = 131_072;
 
+  /** How request bodies differ from one another (the token-count cache makes repeats free). */
+  enum Prompts {
+    /** Every request sends the same body (the cache answers every count after the first). */
+    same,
+    /** Every request's prompt is new text: no count is ever served from the cache. */
+    unique,
+    /**
+     * Chats about a document: each conversation sends its own document (unique) with a system
+     * prompt, then {@code --turns} turns that resend the history plus a new question.
+     */
+    conversation
+  }
+
+  @Option(
+      names = "--prompts",
+      description = "same, unique or conversation (default: ${DEFAULT-VALUE})")
+  Prompts prompts = Prompts.same;
+
+  @Option(
+      names = "--turns",
+      description =
+          "requests per conversation with --prompts=conversation (default: ${DEFAULT-VALUE})")
+  int turns = 8;
+
+  @Option(
+      names = "--token-cache-entries",
+      description = "the server's token-count cache size, 0 = off (default: ${DEFAULT-VALUE})")
+  long tokenCacheEntries = dev.inferencebudget.extproc.tokens.TokenCountCache.DEFAULT_ENTRIES;
+
   @Option(
       names = "--tokens-per-minute",
       description = "the tenant's token rate; 0 is unlimited (default: ${DEFAULT-VALUE})")
@@ -143,6 +172,7 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
         ExtProcServer.builder(serverConfig())
             .modelStates(models)
             .controllerLink(new InMemoryControllerLink())
+            .tokenCountCacheEntries(tokenCacheEntries)
             .build()
             .start();
     Server noop = ExtProcLoadBenchmarkNoopServer.start();
@@ -166,17 +196,21 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT,
         "ext_proc load benchmark: offered %d req/s, %d s measured (+%d s warm-up) per run,"
-            + " request BUFFERED / response STREAMED, maxPromptTokens %d, tokensPerMinute %d, %d cores%n",
+            + " request BUFFERED / response STREAMED, maxPromptTokens %d, tokensPerMinute %d, %d cores,"
+            + " prompts %s%s, token-count cache %d entries%n",
         rate,
         seconds,
         warmupSeconds,
         maxPromptTokens,
         tokensPerMinute,
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(),
+        prompts,
+        prompts == Prompts.conversation ? " (" + turns + " turns)" : "",
+        tokenCacheEntries);
     List<String> names = List.of("direct", "no-op", "ibc");
     List<EnvoyStandIn> paths = List.of(direct, viaNoop, viaIbc);
     for (int size : bodyBytes) {
-      Buffer body = Buffer.buffer(chatBody(size));
+      Bodies body = bodies(size);
       for (int p = 0; p < paths.size(); p++) {
         run(client, paths.get(p), body, warmupSeconds, names.get(p), size);
       }
@@ -186,9 +220,21 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
       for (int round = 0; round < rounds; round++) {
         for (int k = 0; k < paths.size(); k++) {
           int p = round % 2 == 0 ? k : paths.size() - 1 - k;
+          long hits = ibc.engine().countCache().hits();
+          long misses = ibc.engine().countCache().misses();
           Result r = run(client, paths.get(p), body, seconds, names.get(p), size);
           System.out.print("  round " + (round + 1) + " ");
           print(r);
+          if (paths.get(p) == viaIbc) {
+            long h = ibc.engine().countCache().hits() - hits;
+            long m = ibc.engine().countCache().misses() - misses;
+            System.out.printf(
+                Locale.ROOT,
+                "        token-count cache: %d hits, %d misses (hit rate %.1f%%)%n",
+                h,
+                m,
+                h + m == 0 ? 0.0 : 100.0 * h / (h + m));
+          }
           perPath.get(p).add(r);
         }
       }
@@ -272,27 +318,178 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
         .await();
   }
 
-  /** An OpenAI chat body of about {@code bytes} bytes: pseudo-random words, fixed seed. */
-  static String chatBody(int bytes) {
-    String[] words = {
-      "the", "model", "budget", "token", "request", "prompt", "replica", "queue", "tenant",
-          "latency",
-      "answer", "summarise", "document", "paragraph", "kubernetes", "envoy", "memory", "scale",
-          "zero", "cold"
-    };
-    Random random = new Random(42);
-    String head = "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"";
-    String tail = "\"}],\"max_tokens\":16}";
-    StringBuilder sb = new StringBuilder(bytes + 32).append(head);
-    while (sb.length() + tail.length() < bytes) {
-      sb.append(words[random.nextInt(words.length)]).append(' ');
+  /** The body of request {@code i} of a run. */
+  @FunctionalInterface
+  interface Bodies {
+    Buffer body(int i);
+  }
+
+  Bodies bodies(int bytes) {
+    String head = "{\"model\":\"" + MODEL + "\",\"messages\":[";
+    String tail = "],\"max_tokens\":16}";
+    int variants = 16;
+    List<String> texts = new ArrayList<>(variants);
+    for (int v = 0; v < variants; v++) {
+      texts.add(prose(new Random(42 + v), Math.max(0, bytes - 64)));
     }
-    return sb.append(tail).toString();
+    switch (prompts) {
+      case same -> {
+        Buffer body = Buffer.buffer(head + message("user", texts.get(0)) + tail);
+        return i -> body;
+      }
+      case unique -> {
+        // Templates with a number slot, copied and numbered per request: building 200 KB strings
+        // on the sender thread would slow the load generator itself.
+        List<Template> templates = new ArrayList<>(variants);
+        for (String text : texts) {
+          templates.add(
+              Template.of(head + message("user", "Request " + SLOT + ". " + text) + tail));
+        }
+        return i -> templates.get(i % variants).numbered(i);
+      }
+      case conversation -> {
+        String system = message("system", prose(new Random(7), 1536));
+        int historyBytes = 8 * 1024;
+        List<Template> templates = new ArrayList<>(variants * turns);
+        for (int v = 0; v < variants; v++) {
+          String document = texts.get(v).substring(0, Math.max(0, bytes - historyBytes));
+          for (int turn = 0; turn < turns; turn++) {
+            StringBuilder b = new StringBuilder(bytes + 1024).append(head).append(system);
+            b.append(',').append(message("user", "Document " + SLOT + ". " + document));
+            for (int k = 0; k < turn; k++) {
+              b.append(',').append(message("assistant", prose(new Random(1000L + k), 600)));
+              b.append(',').append(message("user", prose(new Random(-1000L - k), 200)));
+            }
+            b.append(',').append(message("user", "Question " + turn + ": what does it say?"));
+            templates.add(Template.of(b.append(tail).toString()));
+          }
+        }
+        // Request i is turn (i % turns) of conversation (i / turns), whose document is unique.
+        return i -> {
+          int conversation = i / turns;
+          return templates
+              .get((conversation % variants) * turns + i % turns)
+              .numbered(conversation);
+        };
+      }
+      default -> throw new IllegalStateException();
+    }
+  }
+
+  private static final String SLOT = "#########";
+
+  /** A body with a 9-digit number slot. */
+  record Template(byte[] bytes, int slot) {
+    static Template of(String body) {
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      return new Template(bytes, body.indexOf(SLOT)); // ASCII before the slot: same offset
+    }
+
+    Buffer numbered(int n) {
+      byte[] copy = bytes.clone();
+      String digits = String.format(Locale.ROOT, "%09d", n);
+      for (int k = 0; k < digits.length(); k++) {
+        copy[slot + k] = (byte) digits.charAt(k);
+      }
+      return Buffer.buffer(copy);
+    }
+  }
+
+  static String message(String role, String content) {
+    return "{\"role\":\"" + role + "\",\"content\":\"" + content + "\"}";
+  }
+
+  /**
+   * About {@code bytes} bytes of English-like prose (sentences of common and less common words,
+   * capitals, commas, numbers), so that token counts and bounds behave roughly as for real text.
+   */
+  static String prose(Random random, int bytes) {
+    String[] words = {
+      "the",
+      "model",
+      "budget",
+      "token",
+      "request",
+      "prompt",
+      "replica",
+      "queue",
+      "tenant",
+      "latency",
+      "answer",
+      "summarise",
+      "document",
+      "paragraph",
+      "kubernetes",
+      "envoy",
+      "memory",
+      "scale",
+      "zero",
+      "cold",
+      "of",
+      "and",
+      "to",
+      "in",
+      "is",
+      "that",
+      "for",
+      "with",
+      "as",
+      "was",
+      "on",
+      "are",
+      "by",
+      "this",
+      "be",
+      "from",
+      "at",
+      "or",
+      "an",
+      "which",
+      "throughput",
+      "gateway",
+      "controller",
+      "inference",
+      "accelerator",
+      "quarterly",
+      "revenue",
+      "customer",
+      "agreement",
+      "deployment",
+      "observability",
+      "regression",
+      "hypothesis",
+      "architecture",
+      "procurement",
+      "allocation",
+      "schedule",
+      "priority",
+      "threshold",
+      "workload",
+      "compliance",
+      "subsidiary"
+    };
+    StringBuilder b = new StringBuilder(bytes + 32);
+    while (b.length() < bytes) {
+      int length = 6 + random.nextInt(12);
+      for (int w = 0; w < length; w++) {
+        String word =
+            random.nextInt(25) == 0
+                ? Integer.toString(random.nextInt(10_000))
+                : words[random.nextInt(words.length)];
+        if (w == 0) {
+          word = Character.toUpperCase(word.charAt(0)) + word.substring(1);
+        }
+        b.append(word);
+        b.append(w == length - 1 ? ". " : random.nextInt(9) == 0 ? ", " : " ");
+      }
+    }
+    b.setLength(bytes);
+    return b.toString();
   }
 
   /** Open loop: request i is due at start + i/rate; its latency counts from then. */
   Result run(
-      HttpClient client, EnvoyStandIn envoy, Buffer body, int runSeconds, String name, int size)
+      HttpClient client, EnvoyStandIn envoy, Bodies bodies, int runSeconds, String name, int size)
       throws InterruptedException {
     int port = envoy.port();
     int total = rate * runSeconds;
@@ -323,7 +520,7 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
                             .setURI("/v1/chat/completions")
                             .putHeader("content-type", "application/json")
                             .putHeader("authorization", "Bearer sk-bench-" + (index % 16)))
-                    .compose(req -> req.send(body))
+                    .compose(req -> req.send(bodies.body(index)))
                     .compose(resp -> resp.body().map(b -> resp.statusCode()))
                     .onComplete(
                         ar -> {
