@@ -123,6 +123,50 @@ public final class EnvoyResponses {
     return response.build();
   }
 
+  /**
+   * FULL_DUPLEX_STREAMED: the request headers' answer, sent once the body is complete (spec rule
+   * 11: routing by body delays it), with the routing headers and {@code clear_route_cache}, and the
+   * client's internal headers removed.
+   */
+  static ProcessingResponse routeHeaders(
+      Map<String, String> setHeaders, Collection<String> remove, Struct dynamicMetadata) {
+    HeaderMutation.Builder mutation = HeaderMutation.newBuilder().addAllRemoveHeaders(remove);
+    setHeaders.forEach((name, value) -> mutation.addSetHeaders(header(name, value)));
+    ProcessingResponse.Builder response =
+        ProcessingResponse.newBuilder()
+            .setRequestHeaders(
+                HeadersResponse.newBuilder()
+                    .setResponse(
+                        CommonResponse.newBuilder()
+                            .setHeaderMutation(mutation)
+                            .setClearRouteCache(true)));
+    if (dynamicMetadata != null) {
+      response.setDynamicMetadata(dynamicMetadata);
+    }
+    return response.build();
+  }
+
+  /**
+   * FULL_DUPLEX_STREAMED: bytes sent back to Envoy, which forwards only what it gets back (spec
+   * rule 11).
+   */
+  static ProcessingResponse streamedBody(boolean request, ByteString body, boolean endOfStream) {
+    BodyResponse answer =
+        BodyResponse.newBuilder()
+            .setResponse(
+                CommonResponse.newBuilder()
+                    .setBodyMutation(
+                        io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation.newBuilder()
+                            .setStreamedResponse(
+                                io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse
+                                    .newBuilder()
+                                    .setBody(body)
+                                    .setEndOfStream(endOfStream))))
+            .build();
+    ProcessingResponse.Builder response = ProcessingResponse.newBuilder();
+    return (request ? response.setRequestBody(answer) : response.setResponseBody(answer)).build();
+  }
+
   /** Response headers: continue, adding headers (the tenant's rate limits). */
   static ProcessingResponse responseHeaders(Map<String, String> add) {
     if (add.isEmpty()) {

@@ -11,6 +11,7 @@ import dev.inferencebudget.extproc.openai.AdmissionError;
 import dev.inferencebudget.extproc.openai.OpenAiEndpoint;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
@@ -61,6 +62,26 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
   private boolean trailersPending;
   private boolean closed;
 
+  /**
+   * Body modes from the first message's {@code protocol_config} (Envoy 1.34+, spec rule 2). Without
+   * it the documented configuration is assumed: request BUFFERED, response STREAMED.
+   */
+  private BodySendMode requestBodyMode = BodySendMode.BUFFERED;
+
+  private BodySendMode responseBodyMode = BodySendMode.STREAMED;
+
+  /** FULL_DUPLEX_STREAMED request: the client's internal headers, removed in the late answer. */
+  private List<String> removeHeaders = List.of();
+
+  /** FULL_DUPLEX_STREAMED request: the body so far (Envoy forwards only what we send back). */
+  private ByteString.Output streamedBody;
+
+  /** FULL_DUPLEX_STREAMED request: the whole body while it is being admitted. */
+  private byte[] admittedBody;
+
+  /** FULL_DUPLEX_STREAMED request: trailers arrived and are answered after the body. */
+  private boolean streamedTrailers;
+
   ProcessingStream(AdmissionEngine engine, StreamObserver<ProcessingResponse> responses) {
     this.engine = engine;
     this.config = engine.config();
@@ -104,11 +125,19 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
     if (closed) {
       return;
     }
+    if (request.hasProtocolConfig()) {
+      requestBodyMode = request.getProtocolConfig().getRequestBodyMode();
+      responseBodyMode = request.getProtocolConfig().getResponseBodyMode();
+    }
     switch (request.getRequestCase()) {
       case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
       case REQUEST_BODY -> onRequestBody(request.getRequestBody());
       case REQUEST_TRAILERS -> {
-        if (phase == Phase.ADMITTING) {
+        if (phase == Phase.AWAIT_BODY && fullDuplexRequest()) {
+          // The body ended with trailers: admit it; the trailers are answered after the body.
+          streamedTrailers = true;
+          admit(streamedBody.toByteString().toByteArray());
+        } else if (phase == Phase.ADMITTING) {
           trailersPending = true; // answered after the body's answer, to keep the order
         } else if (phase != Phase.DONE) {
           send(EnvoyResponses.CONTINUE_REQUEST_TRAILERS);
@@ -162,39 +191,113 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
               "The request has no body; expected a JSON object.", null, "missing_body"));
       return;
     }
+    if (requestBodyMode == BodySendMode.STREAMED) {
+      // Spec rule 9: in STREAMED mode Envoy ignores header mutations in body answers, and the
+      // headers are gone before the body arrives: the request could not be routed by its model.
+      refuseNow(unsupportedBodyMode("STREAMED"));
+      return;
+    }
     phase = Phase.AWAIT_BODY;
     flow = engine.newFlow(endpoint.get(), this::header, this, this);
+    if (fullDuplexRequest()) {
+      // Spec rule 11: the headers' answer waits for the body, which arrives meanwhile.
+      removeHeaders = remove;
+      streamedBody = ByteString.newOutput();
+      return;
+    }
     send(EnvoyResponses.requestHeaders(remove));
+  }
+
+  private boolean fullDuplexRequest() {
+    return requestBodyMode == BodySendMode.FULL_DUPLEX_STREAMED;
+  }
+
+  private static AdmissionError unsupportedBodyMode(String mode) {
+    return new AdmissionError(
+        500,
+        "unsupported_body_mode",
+        "server_error",
+        "The gateway's ext_proc filter sends request bodies in "
+            + mode
+            + " mode, in which requests cannot be routed by model; configure request_body_mode"
+            + " BUFFERED or FULL_DUPLEX_STREAMED.",
+        Optional.empty(),
+        Optional.empty(),
+        Map.of());
+  }
+
+  private static AdmissionError tooLarge(long limitBytes) {
+    return new AdmissionError(
+        413,
+        "request_too_large",
+        AdmissionError.INVALID_REQUEST,
+        "The request body is larger than " + limitBytes + " bytes.",
+        Optional.empty(),
+        Optional.empty(),
+        Map.of());
   }
 
   private void onRequestBody(HttpBody body) {
     switch (phase) {
-      case PASS_THROUGH -> send(EnvoyResponses.CONTINUE_REQUEST_BODY);
+      case PASS_THROUGH -> {
+        if (fullDuplexRequest()) {
+          send(EnvoyResponses.streamedBody(true, body.getBody(), body.getEndOfStream()));
+        } else {
+          send(EnvoyResponses.CONTINUE_REQUEST_BODY);
+        }
+      }
       case AWAIT_BODY -> {
         ByteString bytes = body.getBody();
-        if (bytes.size() > config.maxRequestBodyBytes()) {
-          refuseNow(
-              new AdmissionError(
-                  413,
-                  "request_too_large",
-                  AdmissionError.INVALID_REQUEST,
-                  "The request body is larger than " + config.maxRequestBodyBytes() + " bytes.",
-                  Optional.empty(),
-                  Optional.empty(),
-                  Map.of()));
+        if (fullDuplexRequest()) {
+          // Accumulate up to the body limit (FDS has no 413 of its own: spec rule 11).
+          if (streamedBody.size() + (long) bytes.size() > config.maxRequestBodyBytes()) {
+            streamedBody = null;
+            refuseNow(tooLarge(config.maxRequestBodyBytes()));
+            return;
+          }
+          streamedBody.write(bytes.toByteArray(), 0, bytes.size());
+          if (body.getEndOfStream()) {
+            admit(streamedBody.toByteString().toByteArray());
+          }
           return;
         }
-        phase = Phase.ADMITTING;
-        flow.onBody(bytes.toByteArray());
+        if (bytes.size() > config.maxRequestBodyBytes()) {
+          refuseNow(tooLarge(config.maxRequestBodyBytes()));
+          return;
+        }
+        if (requestBodyMode == BodySendMode.BUFFERED_PARTIAL && !body.getEndOfStream()) {
+          // Spec rule 10: the body was cut at Envoy's buffer limit; the rest would pass unparsed.
+          refuseNow(tooLarge(bytes.size()));
+          return;
+        }
+        admit(bytes.toByteArray());
       }
-      case FORWARDED, ADMITTING, START, DONE -> {
-        // Only BUFFERED request bodies are admitted; a further chunk (a misconfigured STREAMED
-        // mode) continues so Envoy is never left waiting.
-        if (phase != Phase.DONE) {
+      case ADMITTING -> {
+        if (fullDuplexRequest()) {
+          return; // nothing follows a complete body; an answer here would be spurious
+        }
+        // A second chunk: Envoy streams the body (STREAMED, not announced by an older Envoy
+        // without protocol_config). The first chunk was never a whole body: give back what the
+        // request took and refuse it clearly rather than route it unadmitted.
+        flow.close(true);
+        refuseNow(unsupportedBodyMode("STREAMED"));
+      }
+      case FORWARDED, START, DONE -> {
+        // Continue so Envoy is never left waiting.
+        if (phase != Phase.DONE && !fullDuplexRequest()) {
           send(EnvoyResponses.CONTINUE_REQUEST_BODY);
         }
       }
     }
+  }
+
+  private void admit(byte[] body) {
+    phase = Phase.ADMITTING;
+    streamedBody = null;
+    if (fullDuplexRequest()) {
+      admittedBody = body; // sent back once admitted
+    }
+    flow.onBody(body);
   }
 
   private void onResponseHeaders(HttpHeaders headers) {
@@ -222,14 +325,19 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
     if (flow != null && phase == Phase.FORWARDED) {
       flow.onResponseBody(body.getBody().asReadOnlyByteBuffer(), body.getEndOfStream());
     }
-    send(EnvoyResponses.CONTINUE_RESPONSE_BODY);
+    if (responseBodyMode == BodySendMode.FULL_DUPLEX_STREAMED) {
+      send(EnvoyResponses.streamedBody(false, body.getBody(), body.getEndOfStream()));
+    } else {
+      send(EnvoyResponses.CONTINUE_RESPONSE_BODY);
+    }
   }
 
   // FlowListener: called by the flow under this object's monitor.
 
   @Override
   public synchronized void waiting(Duration overrideMessageTimeout) {
-    if (phase == Phase.ADMITTING) {
+    // In FULL_DUPLEX_STREAMED no message timer runs and an override is ignored (spec rule 12).
+    if (phase == Phase.ADMITTING && !fullDuplexRequest()) {
       send(EnvoyResponses.overrideTimeout(overrideMessageTimeout));
     }
   }
@@ -251,9 +359,39 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
     } else {
       set.put(config.routingHeader(), route.modelKey());
     }
+    if (fullDuplexRequest()) {
+      proceedFullDuplex(set, route, metadata);
+      return;
+    }
     send(EnvoyResponses.route(set, route.rewrittenBody().orElse(null), metadata));
     if (trailersPending) {
       trailersPending = false;
+      send(EnvoyResponses.CONTINUE_REQUEST_TRAILERS);
+    }
+  }
+
+  /** Largest piece of a body sent back in one FULL_DUPLEX_STREAMED message. */
+  static final int STREAMED_PIECE_BYTES = 1024 * 1024;
+
+  /**
+   * FULL_DUPLEX_STREAMED (spec rule 11): the delayed headers answer with the route, then every byte
+   * of the (possibly rewritten) body back in order, then the trailers' answer if any.
+   */
+  private void proceedFullDuplex(
+      Map<String, String> set, Route route, com.google.protobuf.Struct metadata) {
+    send(EnvoyResponses.routeHeaders(set, removeHeaders, metadata));
+    ByteString body = ByteString.copyFrom(route.rewrittenBody().orElse(admittedBody));
+    admittedBody = null;
+    int offset = 0;
+    do {
+      int end = Math.min(body.size(), offset + STREAMED_PIECE_BYTES);
+      boolean last = end == body.size();
+      send(
+          EnvoyResponses.streamedBody(
+              true, body.substring(offset, end), last && !streamedTrailers));
+      offset = end;
+    } while (offset < body.size());
+    if (streamedTrailers) {
       send(EnvoyResponses.CONTINUE_REQUEST_TRAILERS);
     }
   }
@@ -264,6 +402,7 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
       return;
     }
     phase = Phase.DONE;
+    admittedBody = null;
     send(EnvoyResponses.immediate(error));
   }
 

@@ -33,6 +33,16 @@ class ExtProcFuzzTest {
     "{\"model\":\"b\",\"messages\":[{\"role\":\"user\",\"content\":\""
         + "long ".repeat(40)
         + "\"}],\"max_tokens\":500}",
+    // Long enough for the count cache, counted against b's 60-token limit.
+    "{\"model\":\"b\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + "a repeated conversation prefix ".repeat(40)
+        + "\"}]}",
+    "{\"model\":\"e\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","
+        + "\"parameters\":{\"type\":\"object\"}}}],\"messages\":[{\"role\":\"user\",\"content\":["
+        + "{\"type\":\"text\",\"text\":\"see\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:x\"}},"
+        + "{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"AAAA\",\"format\":\"wav\"}}]},"
+        + "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"1\",\"type\":\"function\","
+        + "\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}],\"max_tokens\":10}",
   };
 
   @Test
@@ -57,7 +67,7 @@ class ExtProcFuzzTest {
     ModelState d = Models.cold("ns/d", "d").withAdmission(Models.rates(1_000_000_000L, 0));
     Random random = new Random(20261128);
     Map<String, Integer> outcomes = new TreeMap<>();
-    try (TestServer server = new TestServer(List.of(a, b, c, d))) {
+    try (TestServer server = new TestServer(List.of(a, b, c, d, mediaModel()))) {
       for (int i = 0; i < 10_000; i++) {
         byte[] body = body(random);
         Exchange x = server.envoy.open();
@@ -110,7 +120,7 @@ class ExtProcFuzzTest {
       var engine = server.extProc.engine();
       assertThat(engine.limiter().outstandingCharges()).isZero();
       assertThat(engine.limiter().outstandingTokens()).isZero();
-      for (String key : List.of("ns/a", "ns/b", "ns/c", "ns/d")) {
+      for (String key : List.of("ns/a", "ns/b", "ns/c", "ns/d", "ns/e")) {
         assertThat(engine.gate().inFlight(key)).as(key).isZero();
         assertThat(engine.gate().queued(key)).as(key).isZero();
         assertThat(engine.holds().held(key)).as(key).isZero();
@@ -119,6 +129,100 @@ class ExtProcFuzzTest {
     // The mix really exercised every path.
     assertThat(outcomes).containsKeys("400", "404", "admitted", "waiting");
     assertThat(outcomes.get("admitted")).isGreaterThan(300);
+  }
+
+  /** Images and audio at a cost, a prompt limit the media can exceed, and a token rate. */
+  static ModelState mediaModel() {
+    ModelState.AdmissionPolicy p =
+        Models.policy(1000, 50, MaxTokensPolicy.CLAMP, 1_000_000_000L, 0, 5, Duration.ofSeconds(5));
+    return Models.ready("ns/e", "e")
+        .withAdmission(
+            new ModelState.AdmissionPolicy(
+                p.maxPromptTokens(),
+                p.maxCompletionTokens(),
+                p.maxTokensPolicy(),
+                p.tokensPerMinute(),
+                p.requestsPerMinute(),
+                p.tenantHeader(),
+                p.queueLength(),
+                p.queueWait(),
+                p.tokenizer(),
+                600,
+                300));
+  }
+
+  /**
+   * FULL_DUPLEX_STREAMED (announced in protocol_config): bodies arrive in random chunks; an
+   * admitted one is answered with the delayed headers response and every byte streamed back, a
+   * refused one with an immediate response; nothing leaks.
+   */
+  @Test
+  void randomBodiesInRandomChunksOverFullDuplexNeverEscapeOrLeak() throws Exception {
+    ModelState b =
+        Models.ready("ns/b", "b")
+            .withAdmission(
+                Models.policy(
+                    60,
+                    20,
+                    MaxTokensPolicy.CLAMP,
+                    1_000_000_000L,
+                    1_000_000_000L,
+                    5,
+                    Duration.ofSeconds(5)));
+    Random random = new Random(4242);
+    Map<String, Integer> outcomes = new TreeMap<>();
+    try (TestServer server = new TestServer(List.of(Models.ready("ns/a", "a"), b, mediaModel()))) {
+      for (int i = 0; i < 2_000; i++) {
+        byte[] body = body(random);
+        Exchange x = server.envoy.open();
+        x.postFullDuplex(
+            PATHS[random.nextInt(PATHS.length)],
+            Map.of("authorization", "Bearer t" + random.nextInt(5)));
+        int offset = 0;
+        do {
+          int end = Math.min(body.length, offset + 1 + random.nextInt(64));
+          x.requestBodyChunk(java.util.Arrays.copyOfRange(body, offset, end), end == body.length);
+          offset = end;
+        } while (offset < body.length);
+        ProcessingResponse answer = x.next();
+        assertThat(x.error()).isNull();
+        String outcome;
+        if (answer.hasImmediateResponse()) {
+          int status = answer.getImmediateResponse().getStatus().getCodeValue();
+          assertThat(status)
+              .as("body %s", new String(body, StandardCharsets.UTF_8))
+              .isNotEqualTo(500);
+          outcome = Integer.toString(status);
+        } else {
+          assertThat(answer.hasRequestHeaders()).isTrue();
+          assertThat(answer.getRequestHeaders().getResponse().getClearRouteCache()).isTrue();
+          java.io.ByteArrayOutputStream echoed = new java.io.ByteArrayOutputStream();
+          boolean end;
+          do {
+            var streamed =
+                x.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+            streamed.getBody().writeTo(echoed);
+            end = streamed.getEndOfStream();
+          } while (!end);
+          assertThat(echoed.size()).isGreaterThan(0);
+          outcome = "admitted";
+          x.responseHeaders(200, "application/json", false);
+          x.next();
+          x.responseBody("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}", true);
+          x.next();
+          x.halfCloseAndCancel();
+        }
+        outcomes.merge(outcome, 1, Integer::sum);
+      }
+      var engine = server.extProc.engine();
+      assertThat(engine.limiter().outstandingCharges()).isZero();
+      assertThat(engine.limiter().outstandingTokens()).isZero();
+      for (String key : List.of("ns/a", "ns/b", "ns/e")) {
+        assertThat(engine.gate().inFlight(key)).as(key).isZero();
+      }
+      assertThat(engine.countCache().hits()).isGreaterThan(0);
+    }
+    assertThat(outcomes).containsKeys("400", "404", "admitted");
   }
 
   static byte[] body(Random random) {

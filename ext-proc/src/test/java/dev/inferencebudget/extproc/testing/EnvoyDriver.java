@@ -88,6 +88,45 @@ public final class EnvoyDriver {
       return requestHeaders("POST", path, all, false);
     }
 
+    /**
+     * A POST whose first message announces FULL_DUPLEX_STREAMED request bodies in {@code
+     * protocol_config}, as Envoy 1.34+ does (spec rule 2).
+     */
+    public Exchange postFullDuplex(String path, Map<String, String> headers) {
+      Map<String, String> all = new LinkedHashMap<>();
+      all.put(":method", "POST");
+      all.put(":path", path);
+      all.put(":authority", "gateway");
+      all.put(":scheme", "http");
+      all.put("content-type", "application/json");
+      all.putAll(headers);
+      requests.onNext(
+          ProcessingRequest.newBuilder()
+              .setProtocolConfig(
+                  io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration.newBuilder()
+                      .setRequestBodyMode(
+                          io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode
+                              .BodySendMode.FULL_DUPLEX_STREAMED)
+                      .setResponseBodyMode(
+                          io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode
+                              .BodySendMode.STREAMED))
+              .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(map(all)))
+              .build());
+      return this;
+    }
+
+    /** One chunk of a streamed request body. */
+    public Exchange requestBodyChunk(byte[] chunk, boolean endOfStream) {
+      requests.onNext(
+          ProcessingRequest.newBuilder()
+              .setRequestBody(
+                  HttpBody.newBuilder()
+                      .setBody(ByteString.copyFrom(chunk))
+                      .setEndOfStream(endOfStream))
+              .build());
+      return this;
+    }
+
     public Exchange requestBody(byte[] body) {
       requests.onNext(
           ProcessingRequest.newBuilder()
