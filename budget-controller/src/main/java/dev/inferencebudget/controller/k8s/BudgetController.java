@@ -2,6 +2,7 @@ package dev.inferencebudget.controller.k8s;
 
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.decision.ModelState;
+import dev.inferencebudget.controller.k8s.route.HttpRouteReconciler;
 import dev.inferencebudget.controller.link.ControllerApiServer;
 import dev.inferencebudget.controller.link.ControllerApiService;
 import dev.inferencebudget.controller.link.LoadAggregator;
@@ -43,6 +44,7 @@ public final class BudgetController implements AutoCloseable {
   private final XdsControlPlane xds;
   private final ScheduledExecutorService executor;
   private final ClusterCaches caches;
+  private final HttpRouteReconciler routes;
   private final Reconciler reconciler;
   private final LeaderElection election;
   private final Clock clock;
@@ -72,15 +74,21 @@ public final class BudgetController implements AutoCloseable {
               return t;
             });
     Reconciler[] holder = new Reconciler[1];
-    this.caches =
-        new ClusterCaches(
+    Runnable onChange =
+        () -> {
+          if (holder[0] != null) {
+            holder[0].requestCycle();
+          }
+        };
+    this.caches = new ClusterCaches(client, config.namespaces(), onChange);
+    this.routes =
+        new HttpRouteReconciler(
             client,
             config.namespaces(),
-            () -> {
-              if (holder[0] != null) {
-                holder[0].requestCycle();
-              }
-            });
+            xdsConfig.routingHeader(),
+            config.conflictRetries(),
+            metrics::conflict,
+            onChange);
     this.reconciler =
         new Reconciler(
             caches,
@@ -94,7 +102,8 @@ public final class BudgetController implements AutoCloseable {
             metrics,
             clock,
             config,
-            executor);
+            executor,
+            routes);
     holder[0] = reconciler;
     this.election =
         new LeaderElection(
@@ -111,6 +120,7 @@ public final class BudgetController implements AutoCloseable {
     xds.start();
     routabilitySubscription = xds.addRoutabilityListener(reconciler::routabilityChanged);
     caches.start(Duration.ofSeconds(60));
+    routes.start();
     apiServer =
         ControllerApiServer.start(
             new InetSocketAddress(config.bindAddress(), config.linkApiPort()),
@@ -174,6 +184,7 @@ public final class BudgetController implements AutoCloseable {
     executor.shutdownNow();
     executor.awaitTermination(5, TimeUnit.SECONDS);
     caches.close();
+    routes.close();
     xds.close();
   }
 

@@ -5,7 +5,7 @@ import java.net.HttpURLConnection;
 import java.util.function.Supplier;
 
 /** Retries a write that met a 409 Conflict; each attempt must read fresh state itself. */
-final class Conflicts {
+public final class Conflicts {
 
   private Conflicts() {}
 
@@ -13,7 +13,7 @@ final class Conflicts {
    * Runs {@code attempt}; on a 409 runs it again, at most {@code retries} more times, calling
    * {@code onConflict} for each conflict. Other errors, and the last conflict, propagate.
    */
-  static <T> T retry(int retries, Runnable onConflict, Supplier<T> attempt) {
+  public static <T> T retry(int retries, Runnable onConflict, Supplier<T> attempt) {
     for (int i = 0; ; i++) {
       try {
         return attempt.get();
@@ -26,11 +26,11 @@ final class Conflicts {
     }
   }
 
-  static boolean isConflict(KubernetesClientException e) {
+  public static boolean isConflict(KubernetesClientException e) {
     return e.getCode() == HttpURLConnection.HTTP_CONFLICT;
   }
 
-  static boolean isNotFound(KubernetesClientException e) {
+  public static boolean isNotFound(KubernetesClientException e) {
     return e.getCode() == HttpURLConnection.HTTP_NOT_FOUND;
   }
 }

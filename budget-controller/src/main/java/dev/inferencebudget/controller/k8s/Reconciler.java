@@ -22,6 +22,7 @@ import dev.inferencebudget.controller.decision.ModelState;
 import dev.inferencebudget.controller.decision.PendingActivation;
 import dev.inferencebudget.controller.decision.Reason;
 import dev.inferencebudget.controller.decision.ReplicaCounts;
+import dev.inferencebudget.controller.k8s.route.HttpRouteReconciler;
 import dev.inferencebudget.controller.link.ActivationHandler;
 import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
@@ -96,6 +97,7 @@ public final class Reconciler implements ActivationHandler {
   private final Clock clock;
   private final ControllerConfig config;
   private final ScheduledExecutorService executor;
+  private final HttpRouteReconciler routes;
   private final Decider decider = new Decider();
 
   // Confined to the executor thread.
@@ -131,7 +133,8 @@ public final class Reconciler implements ActivationHandler {
       ControllerMetrics metrics,
       Clock clock,
       ControllerConfig config,
-      ScheduledExecutorService executor) {
+      ScheduledExecutorService executor,
+      HttpRouteReconciler routes) {
     this.caches = Objects.requireNonNull(caches, "caches");
     this.scaler = Objects.requireNonNull(scaler, "scaler");
     this.statusWriter = Objects.requireNonNull(statusWriter, "statusWriter");
@@ -143,6 +146,7 @@ public final class Reconciler implements ActivationHandler {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.config = Objects.requireNonNull(config, "config");
     this.executor = Objects.requireNonNull(executor, "executor");
+    this.routes = Objects.requireNonNull(routes, "routes");
   }
 
   /** Asks for a cycle soon; a burst of requests within the debounce gives one cycle. */
@@ -302,6 +306,9 @@ public final class Reconciler implements ActivationHandler {
       state = decision.nextState();
     }
 
+    if (writing) {
+      routes.reconcile(modelResources);
+    }
     Map<String, ModelOutcome> newOutcomes = new HashMap<>();
     Map<String, ControllerMetrics.ModelFigures> figures = new TreeMap<>();
     List<ModelEndpoints> endpoints = new ArrayList<>();
@@ -636,6 +643,7 @@ public final class Reconciler implements ActivationHandler {
     Instant lastRequest = state.model(v.key()).flatMap(ModelMemory::lastRequestSeen).orElse(null);
     BudgetedModelStatus next =
         StatusBuilder.model(v, decision, problem, lastScaleTime, lastRequest, now);
+    next = routes.withCondition(m, next, now);
     if (!next.equals(old)) {
       try {
         statusWriter.model(m, next);

@@ -66,4 +66,23 @@ public record BudgetedModelStatus(
     lastNodes = lastNodes == null ? List.of() : List.copyOf(lastNodes);
     conditions = conditions == null ? List.of() : List.copyOf(conditions);
   }
+
+  /** This status with {@code conditions} instead of its own. */
+  public BudgetedModelStatus withConditions(List<Condition> conditions) {
+    return new BudgetedModelStatus(
+        observedGeneration,
+        state,
+        replicas,
+        readyReplicas,
+        desiredReplicas,
+        reservedGpuMemory,
+        observedGpuMemory,
+        lastRequestTime,
+        coldStartTime,
+        idleSince,
+        scaleToZeroTime,
+        lastScaleTime,
+        lastNodes,
+        conditions);
+  }
 }

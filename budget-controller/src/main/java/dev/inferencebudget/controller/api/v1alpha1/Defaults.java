@@ -75,5 +75,8 @@ public final class Defaults {
   public static final String PARENT_REF_GROUP = "gateway.networking.k8s.io";
   public static final String PARENT_REF_KIND = "Gateway";
 
+  /** vLLM's default port, also the Service port of the examples. */
+  public static final int ROUTE_BACKEND_PORT = 8000;
+
   private Defaults() {}
 }
