@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Environment: {@code IBC_NAMESPACES} (comma-separated; empty = all), {@code POD_NAME} (the
  * leader-election identity), {@code POD_NAMESPACE} (the Lease's namespace), {@code
- * IBC_LEADER_ELECTION} ({@code false} to lead without a Lease).
+ * IBC_LEADER_ELECTION} ({@code false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS}
+ * ({@code READY_ENDPOINT} behind Envoy Gateway; default {@code NOT_ROUTABLE}).
  */
 public final class Main {
 
@@ -50,6 +51,11 @@ public final class Main {
     ControllerConfig config = defaults.withNamespaces(watched).withLeaderElection(le).validate();
     XdsConfig xdsConfig =
         XdsConfig.defaults().withListenAddress(config.bindAddress(), config.xdsPort()).validate();
+    // Behind Envoy Gateway (or another controller's Envoys) no Envoy ACKs this server's xDS.
+    String withoutEnvoys = System.getenv("IBC_XDS_WITHOUT_ENVOYS");
+    if (withoutEnvoys != null && !withoutEnvoys.isBlank()) {
+      xdsConfig = xdsConfig.withWithoutEnvoys(XdsConfig.WithoutEnvoys.valueOf(withoutEnvoys.trim()));
+    }
 
     PrometheusRegistry registry = new PrometheusRegistry();
     KubernetesClient client = new KubernetesClientBuilder().build();

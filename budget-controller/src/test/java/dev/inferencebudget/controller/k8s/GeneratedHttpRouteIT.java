@@ -107,6 +107,22 @@ class GeneratedHttpRouteIT {
         route);
   }
 
+  /**
+   * Changes the model's route with a patch: the controller writes its status concurrently, so an
+   * update with the resourceVersion read could meet a 409.
+   */
+  private void setRoute(Route route) {
+    client
+        .resources(BudgetedModel.class)
+        .inNamespace(NS)
+        .withName("llama")
+        .edit(
+            m -> {
+              m.setSpec(withRoute(m.getSpec(), route));
+              return m;
+            });
+  }
+
   private BudgetedModel model() {
     return client.resources(BudgetedModel.class).inNamespace(NS).withName("llama").get();
   }
@@ -133,29 +149,33 @@ class GeneratedHttpRouteIT {
 
   /** What the Gateway's controller would write: one parent entry with two conditions. */
   private void gatewayReports(String accepted, String acceptedReason, String resolved) {
-    HTTPRoute r = route("llama");
-    HTTPRoute withStatus =
-        new HTTPRouteBuilder(r)
-            .withStatus(
-                new HTTPRouteStatusBuilder()
-                    .addToParents(
-                        new RouteParentStatusBuilder()
-                            .withControllerName("gateway.envoyproxy.io/gatewayclass-controller")
-                            .withParentRef(
-                                new ParentReferenceBuilder()
-                                    .withGroup("gateway.networking.k8s.io")
-                                    .withKind("Gateway")
-                                    .withNamespace("gateway-system")
-                                    .withName("inference-gateway")
-                                    .withSectionName("http")
+    client
+        .resources(HTTPRoute.class)
+        .inNamespace(NS)
+        .withName("llama")
+        .editStatus(
+            r ->
+                new HTTPRouteBuilder(r)
+                    .withStatus(
+                        new HTTPRouteStatusBuilder()
+                            .addToParents(
+                                new RouteParentStatusBuilder()
+                                    .withControllerName(
+                                        "gateway.envoyproxy.io/gatewayclass-controller")
+                                    .withParentRef(
+                                        new ParentReferenceBuilder()
+                                            .withGroup("gateway.networking.k8s.io")
+                                            .withKind("Gateway")
+                                            .withNamespace("gateway-system")
+                                            .withName("inference-gateway")
+                                            .withSectionName("http")
+                                            .build())
+                                    .withConditions(
+                                        condition("Accepted", accepted, acceptedReason, r),
+                                        condition("ResolvedRefs", resolved, "ResolvedRefs", r))
                                     .build())
-                            .withConditions(
-                                condition("Accepted", accepted, acceptedReason, r),
-                                condition("ResolvedRefs", resolved, "ResolvedRefs", r))
                             .build())
-                    .build())
-            .build();
-    client.resource(withStatus).updateStatus();
+                    .build());
   }
 
   private static Condition condition(String type, String status, String reason, HTTPRoute r) {
@@ -240,16 +260,20 @@ class GeneratedHttpRouteIT {
     controller(new PrometheusRegistry());
     await().until(() -> route("llama") != null);
 
-    BudgetedModel m = model();
-    m.setSpec(withRoute(m.getSpec(), new Route(List.of(GATEWAY), new BackendRef("vllm", 9000))));
-    client.resource(m).update();
+    setRoute(new Route(List.of(GATEWAY), new BackendRef("vllm", 9000)));
     await().until(() -> backendPort(route("llama")) == 9000);
     assertThat(route("llama").getSpec().getRules().get(0).getBackendRefs().get(0).getName())
         .isEqualTo("vllm");
 
-    HTTPRoute edited = route("llama");
-    edited.getSpec().getRules().get(0).getBackendRefs().get(0).setPort(1234);
-    client.resource(edited).update();
+    client
+        .resources(HTTPRoute.class)
+        .inNamespace(NS)
+        .withName("llama")
+        .edit(
+            r -> {
+              r.getSpec().getRules().get(0).getBackendRefs().get(0).setPort(1234);
+              return r;
+            });
     await().until(() -> backendPort(route("llama")) == 9000);
   }
 
@@ -263,18 +287,14 @@ class GeneratedHttpRouteIT {
     controller(new PrometheusRegistry());
     await().until(() -> route("llama") != null);
 
-    BudgetedModel m = model();
-    m.setSpec(withRoute(m.getSpec(), null));
-    client.resource(m).update();
+    setRoute(null);
     await().until(() -> route("llama") == null);
     await().until(() -> routeAccepted().isEmpty());
 
-    m = model();
-    m.setSpec(withRoute(m.getSpec(), new Route(List.of(GATEWAY), null)));
-    client.resource(m).update();
+    setRoute(new Route(List.of(GATEWAY), null));
     await().until(() -> route("llama") != null);
     // The mock has no garbage collector: the controller deletes the orphan itself.
-    client.resource(model()).delete();
+    client.resources(BudgetedModel.class).inNamespace(NS).withName("llama").delete();
     await().until(() -> route("llama") == null);
   }
 
@@ -327,9 +347,7 @@ class GeneratedHttpRouteIT {
                 .build())
         .times(2);
 
-    BudgetedModel m = model();
-    m.setSpec(withRoute(m.getSpec(), new Route(List.of(GATEWAY), new BackendRef(null, 8080))));
-    client.resource(m).update();
+    setRoute(new Route(List.of(GATEWAY), new BackendRef(null, 8080)));
 
     await().until(() -> backendPort(route("llama")) == 8080);
     assertThat(conflicts(registry)).isGreaterThanOrEqualTo(2);

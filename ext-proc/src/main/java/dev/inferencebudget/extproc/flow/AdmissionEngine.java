@@ -66,12 +66,17 @@ public final class AdmissionEngine implements AutoCloseable {
     onTable(models.current());
   }
 
-  /** Whether a request for {@code model} can be forwarded now. */
+  /**
+   * Whether a request for {@code model} can be forwarded now. With a routing header: when the
+   * controller says Envoy can route to a ready replica. In endpoint-picker mode: when a ready
+   * endpoint exists, since the answer names it directly (DESIGN, "Routable"); the gateway that
+   * honours the header is not one the controller's xDS server can see ACK anything.
+   */
   public static boolean servable(ModelState model, RoutingMode mode) {
-    if (!model.routable()) {
-      return false;
+    if (mode == RoutingMode.ENDPOINT_PICKER) {
+      return !model.readyEndpoints().isEmpty();
     }
-    return mode != RoutingMode.ENDPOINT_PICKER || !model.readyEndpoints().isEmpty();
+    return model.routable();
   }
 
   boolean servable(ModelState model) {
@@ -97,6 +102,20 @@ public final class AdmissionEngine implements AutoCloseable {
   public RequestFlow newFlow(
       OpenAiEndpoint endpoint, UnaryOperator<String> header, Object lock, FlowListener listener) {
     return new RequestFlow(this, endpoint, header, lock, listener);
+  }
+
+  /**
+   * The endpoint-picker destinations of an admitted request: its picked endpoint, then fallbacks
+   * (see {@link DestinationEndpoints}); empty when the route names no endpoint.
+   */
+  public List<String> destinations(Route route) {
+    if (route.endpoint().isEmpty()) {
+      return List.of();
+    }
+    List<ModelState.Endpoint> ready =
+        models.current().byKey(route.modelKey()).map(ModelState::readyEndpoints).orElse(List.of());
+    return DestinationEndpoints.ordered(
+        route.endpoint().get(), ready, gate.endpointLoad(route.modelKey()));
   }
 
   /** The {@code /v1/models} body: every model name in the table (a model's key if it has none). */

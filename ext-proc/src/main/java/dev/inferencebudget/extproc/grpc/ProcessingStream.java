@@ -351,11 +351,15 @@ final class ProcessingStream implements StreamObserver<ProcessingRequest>, FlowL
     Map<String, String> set = new LinkedHashMap<>(route.extraHeaders());
     com.google.protobuf.Struct metadata = null;
     if (config.routingMode() == RoutingMode.ENDPOINT_PICKER && route.endpoint().isPresent()) {
-      String address = route.endpoint().get();
-      set.put(ExtProcConfig.DESTINATION_ENDPOINT_HEADER, address);
+      // The header names the primary only (ORIGINAL_DST reads a literal ip:port, spec rule 24);
+      // the metadata lists the fallbacks after it, comma-separated (GIE endpoint-picker protocol).
+      List<String> destinations = engine.destinations(route);
+      set.put(ExtProcConfig.DESTINATION_ENDPOINT_HEADER, destinations.get(0));
       metadata =
           EnvoyResponses.endpointMetadata(
-              ExtProcConfig.ENVOY_LB_NAMESPACE, ExtProcConfig.DESTINATION_ENDPOINT_HEADER, address);
+              ExtProcConfig.ENVOY_LB_NAMESPACE,
+              ExtProcConfig.DESTINATION_ENDPOINT_HEADER,
+              String.join(",", destinations));
     } else {
       set.put(config.routingHeader(), route.modelKey());
     }

@@ -112,7 +112,8 @@ class ExtProcServiceTest {
                 .getStructValue()
                 .getFieldsOrThrow("x-gateway-destination-endpoint")
                 .getStringValue())
-        .isEqualTo(a);
+        .as("the picked endpoint first, then the other ready one as a fallback; never c")
+        .isEqualTo(a + "," + (a.equals("10.0.0.1:8000") ? "10.0.0.2:8000" : "10.0.0.1:8000"));
   }
 
   @Test

@@ -66,6 +66,11 @@ class HelmChartTest {
           "monitoring.prometheusRule.enabled", "true",
           "monitoring.dashboard.enabled", "true",
           "envoy.enabled", "true");
+  private static final Map<String, String> ENVOY_GATEWAY =
+      Map.of(
+          "envoyGateway.enabled", "true",
+          "envoyGateway.gateway.name", "inference-gateway",
+          "envoyGateway.gateway.namespace", "gateway-system");
   private static final Map<String, String> WATCHED_NAMESPACES =
       Map.of("controller.watchNamespaces[0]", "team-a", "controller.watchNamespaces[1]", "team-b");
 
@@ -95,6 +100,7 @@ class HelmChartTest {
         Arguments.of("endpoint-picker mode", ENDPOINT_PICKER),
         Arguments.of("watched namespaces", WATCHED_NAMESPACES),
         Arguments.of("monitoring", MONITORING),
+        Arguments.of("Envoy Gateway", ENVOY_GATEWAY),
         Arguments.of("everything on", everythingOn()));
   }
 
@@ -105,6 +111,7 @@ class HelmChartTest {
     all.putAll(STANDALONE_ENVOY);
     all.putAll(ENDPOINT_PICKER);
     all.putAll(MONITORING);
+    all.putAll(ENVOY_GATEWAY);
     return all;
   }
 
@@ -254,6 +261,63 @@ class HelmChartTest {
   }
 
   @Test
+  void envoyGatewayPolicyAttachesExtProcToTheGatewayBufferedStreamedWithAMessageTimeoutOverTheHold()
+      throws Exception {
+    RenderedChart chart = RenderedChart.render(ENVOY_GATEWAY);
+
+    JsonNode policy = only(chart, "EnvoyExtensionPolicy");
+    assertThat(policy.at("/apiVersion").asText()).isEqualTo("gateway.envoyproxy.io/v1alpha1");
+    assertThat(policy.at("/metadata/namespace").asText()).isEqualTo("gateway-system");
+    JsonNode target = policy.at("/spec/targetRefs/0");
+    assertThat(target.get("group").asText()).isEqualTo("gateway.networking.k8s.io");
+    assertThat(target.get("kind").asText()).isEqualTo("Gateway");
+    assertThat(target.get("name").asText()).isEqualTo("inference-gateway");
+    JsonNode extProc = policy.at("/spec/extProc/0");
+    JsonNode backend = extProc.at("/backendRefs/0");
+    assertThat(backend.get("name").asText()).isEqualTo(EXT_PROC);
+    assertThat(backend.get("namespace").asText()).isEqualTo(NAMESPACE);
+    assertThat(backend.get("port").asInt())
+        .isEqualTo(servicePort(chart.service(EXT_PROC), "grpc").getPort());
+    assertThat(extProc.at("/processingMode/request/body").asText()).isEqualTo("Buffered");
+    assertThat(extProc.at("/processingMode/response/body").asText()).isEqualTo("Streamed");
+    assertThat(extProc.at("/failOpen").asBoolean(true)).isFalse();
+    // ext-proc's longest hold is its maxMessageTimeout (900 s); Envoy must not time out first.
+    assertThat(java.time.Duration.parse("PT" + extProc.get("messageTimeout").asText()))
+        .isGreaterThanOrEqualTo(
+            java.time.Duration.ofSeconds(
+                Long.parseLong(
+                    env(onlyContainer(chart.deployment(EXT_PROC)),
+                        "IBC_EXTPROC_MAX_MESSAGE_TIMEOUT_SECONDS"))));
+    JsonNode grant = only(chart, "ReferenceGrant");
+    assertThat(grant.at("/metadata/namespace").asText()).isEqualTo(NAMESPACE);
+    assertThat(grant.at("/spec/from/0/kind").asText()).isEqualTo("EnvoyExtensionPolicy");
+    assertThat(grant.at("/spec/from/0/namespace").asText()).isEqualTo("gateway-system");
+    assertThat(grant.at("/spec/to/0/kind").asText()).isEqualTo("Service");
+    assertThat(grant.at("/spec/to/0/name").asText()).isEqualTo(EXT_PROC);
+    assertThat(env(onlyContainer(chart.deployment(CONTROLLER)), "IBC_XDS_WITHOUT_ENVOYS"))
+        .isEqualTo("READY_ENDPOINT");
+  }
+
+  @Test
+  void envoyGatewayInTheReleaseNamespaceNeedsNoReferenceGrant() {
+    RenderedChart chart =
+        RenderedChart.render(
+            Map.of("envoyGateway.enabled", "true", "envoyGateway.gateway.name", "gw"));
+
+    assertThat(chart.kinds()).contains("EnvoyExtensionPolicy").doesNotContain("ReferenceGrant");
+    assertThat(RenderedChart.render(DEFAULTS).kinds())
+        .doesNotContain("EnvoyExtensionPolicy", "ReferenceGrant");
+  }
+
+  private static JsonNode only(RenderedChart chart, String kind) throws Exception {
+    List<io.fabric8.kubernetes.api.model.HasMetadata> found =
+        chart.objects().stream().filter(o -> kind.equals(o.getKind())).toList();
+    assertThat(found).as(kind).hasSize(1);
+    return new ObjectMapper(new YAMLFactory())
+        .readTree(io.fabric8.kubernetes.client.utils.Serialization.asYaml(found.get(0)));
+  }
+
+  @Test
   void watchedNamespacesGetOneRoleEachAndNoClusterRole() {
     RenderedChart chart = RenderedChart.render(WATCHED_NAMESPACES);
 
@@ -359,7 +423,13 @@ class HelmChartTest {
         Arguments.of(Map.of("tls.enabled", "true")),
         Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")),
         Arguments.of(Map.of("monitoring.prometheusRule.budgetNearFullRatio", "1.5")),
-        Arguments.of(Map.of("monitoring.serviceMonitor.interval", "often")));
+        Arguments.of(Map.of("monitoring.serviceMonitor.interval", "often")),
+        Arguments.of(Map.of("envoyGateway.enabled", "true")),
+        Arguments.of(
+            Map.of(
+                "envoyGateway.enabled", "true",
+                "envoyGateway.gateway.name", "gw",
+                "envoyGateway.gateway.namespace", "Not_A_Namespace")));
   }
 
   @ParameterizedTest
