@@ -54,7 +54,8 @@ public final class Main {
     // Behind Envoy Gateway (or another controller's Envoys) no Envoy ACKs this server's xDS.
     String withoutEnvoys = System.getenv("IBC_XDS_WITHOUT_ENVOYS");
     if (withoutEnvoys != null && !withoutEnvoys.isBlank()) {
-      xdsConfig = xdsConfig.withWithoutEnvoys(XdsConfig.WithoutEnvoys.valueOf(withoutEnvoys.trim()));
+      xdsConfig =
+          xdsConfig.withWithoutEnvoys(XdsConfig.WithoutEnvoys.valueOf(withoutEnvoys.trim()));
     }
 
     PrometheusRegistry registry = new PrometheusRegistry();

@@ -286,7 +286,8 @@ class HelmChartTest {
         .isGreaterThanOrEqualTo(
             java.time.Duration.ofSeconds(
                 Long.parseLong(
-                    env(onlyContainer(chart.deployment(EXT_PROC)),
+                    env(
+                        onlyContainer(chart.deployment(EXT_PROC)),
                         "IBC_EXTPROC_MAX_MESSAGE_TIMEOUT_SECONDS"))));
     JsonNode grant = only(chart, "ReferenceGrant");
     assertThat(grant.at("/metadata/namespace").asText()).isEqualTo(NAMESPACE);

@@ -82,7 +82,8 @@ class EndpointPickerThroughStandInTest {
                 .extProc(
                     ExtProcFilterConfig.builder()
                         .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
-                        .messageTimeout(Duration.ofSeconds(2))
+                        // generous: the first request of a cold JVM on a loaded machine is slow
+                        .messageTimeout(Duration.ofSeconds(20))
                         .maxMessageTimeout(Duration.ofSeconds(60))
                         .receivingNamespaces(List.of("envoy.lb"))
                         .build(),
