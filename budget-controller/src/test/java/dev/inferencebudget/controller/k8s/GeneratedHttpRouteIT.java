@@ -108,19 +108,34 @@ class GeneratedHttpRouteIT {
   }
 
   /**
-   * Changes the model's route with a patch: the controller writes its status concurrently, so an
-   * update with the resourceVersion read could meet a 409.
+   * Changes the model's route. The controller writes the model's status concurrently, so a write
+   * based on what was read can meet a 409: read again and retry, as a user's kubectl would.
    */
   private void setRoute(Route route) {
-    client
-        .resources(BudgetedModel.class)
-        .inNamespace(NS)
-        .withName("llama")
-        .edit(
-            m -> {
-              m.setSpec(withRoute(m.getSpec(), route));
-              return m;
-            });
+    retryOnConflict(
+        () ->
+            client
+                .resources(BudgetedModel.class)
+                .inNamespace(NS)
+                .withName("llama")
+                .edit(
+                    m -> {
+                      m.setSpec(withRoute(m.getSpec(), route));
+                      return m;
+                    }));
+  }
+
+  private static void retryOnConflict(Runnable write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 20) {
+          throw e;
+        }
+      }
+    }
   }
 
   private BudgetedModel model() {
@@ -149,33 +164,36 @@ class GeneratedHttpRouteIT {
 
   /** What the Gateway's controller would write: one parent entry with two conditions. */
   private void gatewayReports(String accepted, String acceptedReason, String resolved) {
-    client
-        .resources(HTTPRoute.class)
-        .inNamespace(NS)
-        .withName("llama")
-        .editStatus(
-            r ->
-                new HTTPRouteBuilder(r)
-                    .withStatus(
-                        new HTTPRouteStatusBuilder()
-                            .addToParents(
-                                new RouteParentStatusBuilder()
-                                    .withControllerName(
-                                        "gateway.envoyproxy.io/gatewayclass-controller")
-                                    .withParentRef(
-                                        new ParentReferenceBuilder()
-                                            .withGroup("gateway.networking.k8s.io")
-                                            .withKind("Gateway")
-                                            .withNamespace("gateway-system")
-                                            .withName("inference-gateway")
-                                            .withSectionName("http")
+    retryOnConflict(
+        () ->
+            client
+                .resources(HTTPRoute.class)
+                .inNamespace(NS)
+                .withName("llama")
+                .editStatus(
+                    r ->
+                        new HTTPRouteBuilder(r)
+                            .withStatus(
+                                new HTTPRouteStatusBuilder()
+                                    .addToParents(
+                                        new RouteParentStatusBuilder()
+                                            .withControllerName(
+                                                "gateway.envoyproxy.io/gatewayclass-controller")
+                                            .withParentRef(
+                                                new ParentReferenceBuilder()
+                                                    .withGroup("gateway.networking.k8s.io")
+                                                    .withKind("Gateway")
+                                                    .withNamespace("gateway-system")
+                                                    .withName("inference-gateway")
+                                                    .withSectionName("http")
+                                                    .build())
+                                            .withConditions(
+                                                condition("Accepted", accepted, acceptedReason, r),
+                                                condition(
+                                                    "ResolvedRefs", resolved, "ResolvedRefs", r))
                                             .build())
-                                    .withConditions(
-                                        condition("Accepted", accepted, acceptedReason, r),
-                                        condition("ResolvedRefs", resolved, "ResolvedRefs", r))
                                     .build())
-                            .build())
-                    .build());
+                            .build()));
   }
 
   private static Condition condition(String type, String status, String reason, HTTPRoute r) {
@@ -265,15 +283,17 @@ class GeneratedHttpRouteIT {
     assertThat(route("llama").getSpec().getRules().get(0).getBackendRefs().get(0).getName())
         .isEqualTo("vllm");
 
-    client
-        .resources(HTTPRoute.class)
-        .inNamespace(NS)
-        .withName("llama")
-        .edit(
-            r -> {
-              r.getSpec().getRules().get(0).getBackendRefs().get(0).setPort(1234);
-              return r;
-            });
+    retryOnConflict(
+        () ->
+            client
+                .resources(HTTPRoute.class)
+                .inNamespace(NS)
+                .withName("llama")
+                .edit(
+                    r -> {
+                      r.getSpec().getRules().get(0).getBackendRefs().get(0).setPort(1234);
+                      return r;
+                    }));
     await().until(() -> backendPort(route("llama")) == 9000);
   }
 

@@ -75,23 +75,43 @@ class EndpointPickerThroughStandInTest {
             .build()
             .start();
     envoy =
+        startEnvoy(
+            ExtProcFilterConfig.builder()
+                .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
+                // generous: the first request of a cold JVM on a loaded machine is slow
+                .messageTimeout(Duration.ofSeconds(20))
+                .maxMessageTimeout(Duration.ofSeconds(60))
+                .receivingNamespaces(List.of("envoy.lb"))
+                .build());
+  }
+
+  EnvoyStandIn startEnvoy(ExtProcFilterConfig extProc) throws Exception {
+    EnvoyStandIn started =
         EnvoyStandIn.start(
             EnvoyStandInConfig.builder()
                 .perConnectionBufferLimitBytes(16 * 1024 * 1024)
                 .streamIdleTimeout(Duration.ofSeconds(30))
-                .extProc(
-                    ExtProcFilterConfig.builder()
-                        .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
-                        // generous: the first request of a cold JVM on a loaded machine is slow
-                        .messageTimeout(Duration.ofSeconds(20))
-                        .maxMessageTimeout(Duration.ofSeconds(60))
-                        .receivingNamespaces(List.of("envoy.lb"))
-                        .build(),
-                    new InetSocketAddress("127.0.0.1", server.port()))
+                .extProc(extProc, new InetSocketAddress("127.0.0.1", server.port()))
                 .build(),
             vertx);
-    envoy.clusters().update(Cluster.originalDestination("original_destination_cluster"));
-    envoy.routes().update(List.of(Route.onPrefix("epp", "/", "original_destination_cluster")));
+    started.clusters().update(Cluster.originalDestination("original_destination_cluster"));
+    started.routes().update(List.of(Route.onPrefix("epp", "/", "original_destination_cluster")));
+    return started;
+  }
+
+  /**
+   * Replaces the stand-in with one configured like GIE's Envoy: request and response bodies
+   * FULL_DUPLEX_STREAMED with trailers SEND (spec rules 11 and 16).
+   */
+  void useFullDuplexLikeGie() throws Exception {
+    envoy.close();
+    envoy =
+        startEnvoy(
+            ExtProcFilterConfig.builder()
+                .processingMode(ExtProcStreamingTest.fullDuplex(true, true))
+                .messageTimeout(Duration.ofSeconds(20))
+                .receivingNamespaces(List.of("envoy.lb"))
+                .build());
   }
 
   @AfterEach
@@ -217,5 +237,55 @@ class EndpointPickerThroughStandInTest {
     models.put(model(false, replicaA).withColdStart(cold.coldStart()));
     assertThat(held.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     assertThat(replicaA.received()).hasSize(1);
+  }
+
+  @Test
+  void fullDuplexLikeGieRoutesThePickAndStreamsALargeBodyBackWhole() throws Exception {
+    useFullDuplexLikeGie();
+    models.put(model(true, replicaA));
+    String prompt = "x".repeat(200 * 1024);
+    String body =
+        "{\"model\":\""
+            + MODEL
+            + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+            + prompt
+            + "\"}]}";
+    replicaA.handler(
+        (req, received) ->
+            req.response()
+                .putHeader("content-type", "application/json")
+                .end(
+                    "{\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+                        + "\"completion_tokens\":7,\"total_tokens\":12},\"pad\":\""
+                        + "y".repeat(100 * 1024)
+                        + "\"}"));
+
+    var response = send(chat().POST(HttpRequest.BodyPublishers.ofString(body)).build());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(replicaA.received()).hasSize(1);
+    assertThat(replicaA.received().get(0).body().toString()).isEqualTo(body);
+    assertThat(replicaA.received().get(0).headers().get(DESTINATION)).isEqualTo(address(replicaA));
+    assertThat(response.body()).contains("\"total_tokens\":12").endsWith("y\"}");
+    assertThat(response.body().length()).isGreaterThan(100 * 1024);
+    assertThat(envoyLbDestinations()).isEqualTo(address(replicaA));
+  }
+
+  @Test
+  void fullDuplexLikeGieHoldsAColdModelAndReleasesItToTheFirstReadyReplica() throws Exception {
+    useFullDuplexLikeGie();
+    models.put(model(false));
+
+    CompletableFuture<HttpResponse<String>> pending =
+        http.sendAsync(chat().build(), HttpResponse.BodyHandlers.ofString());
+    await().atMost(Duration.ofSeconds(5)).until(() -> controller.activations().contains(KEY));
+    assertThat(pending).isNotDone();
+    models.put(model(false, replicaB));
+
+    var response = pending.get(10, TimeUnit.SECONDS);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(replicaB.received()).hasSize(1);
+    assertThat(replicaB.received().get(0).body().toString()).isEqualTo(CHAT);
+    assertThat(envoy.stats().get(ExtProcStats.OVERRIDE_MESSAGE_TIMEOUT_IGNORED)).isZero();
   }
 }
