@@ -172,8 +172,9 @@ class EndpointPickerThroughStandInTest {
     TestUpstream picked = replicaA.received().isEmpty() ? replicaB : replicaA;
     TestUpstream other = picked == replicaA ? replicaB : replicaA;
     assertThat(picked.received().get(0).headers().get(DESTINATION)).isEqualTo(address(picked));
-    assertThat(envoy.accessLog().get(0).upstreamHost()).hasValue(address(picked));
+    // (envoyLbDestinations waits for the access log entry, written after the response)
     assertThat(envoyLbDestinations()).isEqualTo(address(picked) + "," + address(other));
+    assertThat(envoy.accessLog().get(0).upstreamHost()).hasValue(address(picked));
   }
 
   @Test
