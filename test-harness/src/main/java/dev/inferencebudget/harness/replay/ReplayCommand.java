@@ -130,8 +130,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-concurrency",
-      defaultValue = "64",
-      description = "Most requests in flight (${DEFAULT-VALUE}).")
+      defaultValue = "512",
+      description =
+          "Most requests in flight, held ones included (${DEFAULT-VALUE}); more wait in the"
+              + " generator and are sent late (the report's send lag).")
   int maxConcurrency;
 
   @Option(
@@ -329,7 +331,13 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--kube-url needs --base-url (the proxy of the same system)");
     }
-    return SandboxTarget.start(scenario);
+    PrintWriter stderr = spec.commandLine().getErr();
+    return SandboxTarget.start(
+        scenario,
+        step -> {
+          stderr.println("sandbox: " + step);
+          stderr.flush();
+        });
   }
 
   private Duration duration(String text, String option) {

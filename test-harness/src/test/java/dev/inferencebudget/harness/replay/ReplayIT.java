@@ -1,0 +1,102 @@
+package dev.inferencebudget.harness.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.inferencebudget.harness.fleet.Fleet;
+import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
+import dev.inferencebudget.harness.fleet.SimulationSettings;
+import dev.inferencebudget.harness.fleet.TraceReader;
+import dev.inferencebudget.harness.fleet.ZipfSplit;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A few minutes of the bundled trace (stretched 4 times, not 24, so that models also see warm
+ * requests) replayed at speed 60 against an in-process sandbox (the real controller, ext-proc and
+ * data plane stand-in, simulated vLLM replicas), with every model starting at zero: the report must
+ * account for every request, and what it says must agree with itself and with the cluster.
+ */
+class ReplayIT {
+  @Test
+  void aReplayFromZeroAccountsForEveryRequestAndEveryColdStart() throws Exception {
+    SimulationSettings d = SimulationSettings.defaults();
+    ReplayScenario scenario =
+        new ReplayScenario(
+            new Fleet("replay-budget", 400 * Fleet.GIB, true, Fleet.defaultModels(4)),
+            new KeepAlivePolicy.Fixed(Duration.ofMinutes(2)),
+            // a long hold timeout: a slow build machine must not turn a cold start into a 503
+            new SimulationSettings(
+                d.start(),
+                4,
+                d.tickInterval(),
+                d.terminationDelay(),
+                Duration.ofMinutes(30),
+                d.sampleInterval()),
+            60,
+            // the trace's first burst after a quiet two minutes: ~200 requests in 2 min
+            Duration.ofMinutes(12),
+            Optional.of(Duration.ofMinutes(2)),
+            2048,
+            256);
+    ReplayPlan plan =
+        ReplayPlan.of(TraceReader.readBundledCodeTrace(), new ZipfSplit(4, 1.0, 1), scenario);
+    assertThat(plan.requests()).hasSizeBetween(50, 300);
+
+    ReplayReport report;
+    long startNanos = System.nanoTime();
+    try (SandboxTarget target = SandboxTarget.start(scenario, step -> {})) {
+      System.out.printf("sandbox started in %.1f s%n", (System.nanoTime() - startNanos) / 1e9);
+      report =
+          new Replay(scenario, plan, "replay", 256, System::nanoTime)
+              .run(target, true, generator -> {});
+    }
+
+    System.out.print(report.text());
+    // every planned request has exactly one outcome, and each outcome is one of three kinds
+    assertThat(report.outcomes()).hasSize(plan.requests().size());
+    Set<Integer> indices = new HashSet<>();
+    report.outcomes().forEach(o -> indices.add(o.index()));
+    assertThat(indices).hasSize(plan.requests().size());
+    assertThat(report.served() + report.refused() + report.failed()).isEqualTo(report.planned());
+    // held during cold starts, never refused: the budget fits one replica of every model
+    assertThat(report.reasons()).isEmpty();
+    assertThat(report.served()).isEqualTo(report.planned());
+
+    FleetMeter.Usage usage = report.usage().orElseThrow();
+    List<RequestOutcome> outcomes = report.outcomes();
+    for (int model = 0; model < 4; model++) {
+      int m = model;
+      Optional<RequestOutcome> first = outcomes.stream().filter(o -> o.model() == m).findFirst();
+      if (first.isPresent()) {
+        // every model starts at zero: its first request arrives cold and starts a replica
+        assertThat(first.get().arrival()).isEqualTo(RequestOutcome.Arrival.COLD);
+        assertThat(usage.coldStarts()[m]).isGreaterThanOrEqualTo(1);
+      } else {
+        assertThat(usage.replicaStarts()[m]).isZero();
+      }
+    }
+    assertThat(report.coldArrivals()).isGreaterThanOrEqualTo(usage.totalColdStarts() > 0 ? 1 : 0);
+    assertThat(usage.peakReservedBytes()).isLessThanOrEqualTo(400 * Fleet.GIB);
+    double measuredTraceHours = usage.measuredNanos() * scenario.speed() / 3.6e12;
+    assertThat(report.gpuMemoryGibHours().orElseThrow())
+        .isPositive()
+        .isLessThanOrEqualTo(usage.peakReservedBytes() / (double) Fleet.GIB * measuredTraceHours);
+    // a cold arrival waits for a load time that a warm one does not
+    assertThat(
+            ReplayReport.quantile(
+                report.timeToFirstTokenMillis(o -> o.arrival() == RequestOutcome.Arrival.COLD),
+                0.5))
+        .isGreaterThan(
+            ReplayReport.quantile(
+                report.timeToFirstTokenMillis(o -> o.arrival() == RequestOutcome.Arrival.WARM),
+                0.5));
+    // the fleet simulator ran the same window: same requests, all resolved
+    assertThat(report.simulated()).hasSize(2);
+    assertThat(report.simulated().get(0).requests()).isEqualTo(report.planned());
+    assertThat(report.text()).contains(report.planned() + " planned = ");
+  }
+}
