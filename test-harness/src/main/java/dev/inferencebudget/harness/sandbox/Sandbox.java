@@ -38,6 +38,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -50,6 +51,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -103,22 +105,24 @@ public final class Sandbox implements AutoCloseable {
 
   private final SandboxConfig config;
   private final Consumer<String> progress;
-  private final SimulatedCluster cluster;
+  private volatile SimulatedCluster cluster;
   private volatile ControllerInstance controller;
   private volatile ExtProcInstance extProc;
   private volatile EnvoyStandIn standIn;
   private volatile DataPlaneFeed feed;
   private volatile EnvoyProcess envoy;
   private int controllerGeneration;
-  private int xdsPort;
-  private int linkApiPort;
-  private int extProcPort;
+  private volatile int xdsPort;
+  private volatile int linkApiPort;
+  private volatile int extProcPort;
   private boolean closed;
 
-  private Sandbox(SandboxConfig config, Consumer<String> progress, SimulatedCluster cluster) {
+  private Sandbox(SandboxConfig config, Consumer<String> progress) {
     this.config = config;
     this.progress = progress;
-    this.cluster = cluster;
+    this.xdsPort = config.xdsPort();
+    this.linkApiPort = config.linkApiPort();
+    this.extProcPort = config.extProcPort();
   }
 
   /** Starts everything and applies the manifests; see the class comment. */
@@ -133,14 +137,7 @@ public final class Sandbox implements AutoCloseable {
   public static Sandbox start(SandboxConfig config, Consumer<String> progress) {
     Objects.requireNonNull(config, "config").validate();
     Objects.requireNonNull(progress, "progress");
-    progress.accept("starting API server and simulated cluster");
-    SimulatedCluster cluster =
-        SimulatedCluster.start(
-            SimulatedKubeletConfig.defaults()
-                .withTerminationDelay(config.terminationDelay())
-                .withSimulatorDefaults(
-                    VllmSimulatorConfig.defaults().withLoadTime(config.modelLoadTime())));
-    Sandbox sandbox = new Sandbox(config, progress, cluster);
+    Sandbox sandbox = new Sandbox(config, progress);
     try {
       sandbox.startAll();
       return sandbox;
@@ -150,39 +147,108 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
+  /**
+   * With fixed ports (the command) ext-proc and the stand-in start while the API server and the
+   * controller do: each takes seconds of class loading on a busy machine, and neither needs the
+   * other to bind (ext-proc's link connects with backoff). With port 0 (tests) a component needs
+   * the bound port of the one before it, so they start in order.
+   */
   private void startAll() {
-    registerCrds(cluster.client());
-    progress.accept("applying manifests " + config.manifests());
-    apply(Manifests.read(cluster.client(), config.manifests()));
-    progress.accept("starting controller (xDS + link API)");
-    xdsPort = config.xdsPort();
-    linkApiPort = config.linkApiPort();
-    controller = startController();
-    xdsPort = controller.controller.xdsPort();
-    linkApiPort = controller.controller.linkApiPort();
-    progress.accept("starting ext-proc");
-    extProcPort = config.extProcPort();
-    extProc = startExtProc();
-    extProcPort = extProc.server.port();
-    if (config.envoyBinary().isPresent()) {
-      progress.accept("starting data plane: envoy " + config.envoyBinary().get());
-      envoy =
-          EnvoyProcess.start(
-              config.envoyBinary().get(),
-              config.envoyBootstrap(),
-              new EnvoyProcess.Ports(config.host(), config.dataPlanePort(), xdsPort, extProcPort));
-      awaitTrue(
-          "Envoy to connect to the xDS server and sync",
-          () -> controller.controller.xds().ackedVersions().stream().anyMatch(a -> a.synced()),
-          tick -> pollEvery(Duration.ofMillis(50), tick));
-    } else {
-      progress.accept("starting data plane: Envoy stand-in fed over ADS");
-      standIn = EnvoyStandIn.start(standInConfig());
-      standIn.clusters().update(Cluster.originalDestination("original_destination_cluster"));
-      feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
-      awaitRoutes();
+    ExecutorService starter =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "sandbox-start");
+              t.setDaemon(true);
+              return t;
+            });
+    CompletableFuture<ExtProcInstance> earlyExtProc = null;
+    CompletableFuture<EnvoyStandIn> earlyStandIn = null;
+    try {
+      if (linkApiPort != 0) {
+        progress.accept("starting ext-proc (in parallel)");
+        earlyExtProc = CompletableFuture.supplyAsync(this::startExtProc, starter);
+      }
+      if (extProcPort != 0 && config.envoyBinary().isEmpty()) {
+        progress.accept("starting data plane: Envoy stand-in (in parallel)");
+        earlyStandIn = CompletableFuture.supplyAsync(this::startStandIn, starter);
+      }
+      progress.accept("starting API server and simulated cluster");
+      cluster =
+          SimulatedCluster.start(
+              SimulatedKubeletConfig.defaults()
+                  .withTerminationDelay(config.terminationDelay())
+                  .withSimulatorDefaults(
+                      VllmSimulatorConfig.defaults().withLoadTime(config.modelLoadTime())));
+      registerCrds(cluster.client());
+      progress.accept("applying manifests " + config.manifests());
+      applyObjects(Manifests.read(cluster.client(), config.manifests()));
+      progress.accept("starting controller (xDS + link API)");
+      controller = startController();
+      xdsPort = controller.controller.xdsPort();
+      linkApiPort = controller.controller.linkApiPort();
+      if (earlyExtProc == null) {
+        progress.accept("starting ext-proc");
+        extProc = startExtProc();
+      } else {
+        extProc = join(earlyExtProc);
+      }
+      // only now: the link would otherwise log a failed connection per backoff step
+      extProc.link.start();
+      extProcPort = extProc.server.port();
+      if (config.envoyBinary().isPresent()) {
+        progress.accept("starting data plane: envoy " + config.envoyBinary().get());
+        envoy =
+            EnvoyProcess.start(
+                config.envoyBinary().get(),
+                config.envoyBootstrap(),
+                new EnvoyProcess.Ports(
+                    config.host(), config.dataPlanePort(), xdsPort, extProcPort));
+        awaitTrue(
+            "Envoy to connect to the xDS server and sync",
+            () -> controller.controller.xds().ackedVersions().stream().anyMatch(a -> a.synced()),
+            tick -> pollEvery(Duration.ofMillis(50), tick));
+      } else {
+        if (earlyStandIn == null) {
+          progress.accept("starting data plane: Envoy stand-in");
+          standIn = startStandIn();
+        } else {
+          standIn = join(earlyStandIn);
+        }
+        progress.accept("connecting the data plane to the xDS server (ADS)");
+        feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
+        awaitRoutes();
+      }
+      progress.accept("waiting for ext-proc's model table");
+      awaitExtProcTable();
+    } catch (RuntimeException | Error e) {
+      // a component started in parallel and not yet handed over must be closed too
+      if (earlyExtProc != null && extProc == null) {
+        earlyExtProc.thenAccept(ExtProcInstance::close);
+      }
+      if (earlyStandIn != null && standIn == null) {
+        earlyStandIn.thenAccept(EnvoyStandIn::close);
+      }
+      throw e;
+    } finally {
+      starter.shutdown();
     }
-    awaitExtProcTable();
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  private EnvoyStandIn startStandIn() {
+    EnvoyStandIn started = EnvoyStandIn.start(standInConfig());
+    started.clusters().update(Cluster.originalDestination("original_destination_cluster"));
+    return started;
   }
 
   // ---- what tests read ----
@@ -269,14 +335,38 @@ public final class Sandbox implements AutoCloseable {
   /**
    * Applies manifests (YAML files or directories) the way the sandbox applied the examples:
    * created, or updated if they exist, with the simulator annotations added (see {@link
-   * Manifests}).
+   * Manifests}). Returns once ext-proc knows every BudgetedModel.
    */
   public void apply(Path... manifests) {
     apply(Manifests.read(cluster.client(), List.of(manifests)));
   }
 
-  /** Applies objects, adapted for the simulated cluster like the manifests. */
+  /**
+   * Applies YAML text (one or more documents), like {@link #apply(Path...)}; e.g. a test's own
+   * budget and models.
+   */
+  public void applyYaml(String yaml) {
+    apply(
+        cluster
+            .client()
+            .load(
+                new java.io.ByteArrayInputStream(
+                    yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .items());
+  }
+
+  /**
+   * Applies objects, adapted for the simulated cluster like the manifests. Returns once ext-proc
+   * knows every BudgetedModel (so a request for a new model is not answered 404).
+   */
   public void apply(List<HasMetadata> objects) {
+    applyObjects(objects);
+    if (extProc != null) {
+      awaitExtProcTable();
+    }
+  }
+
+  private void applyObjects(List<HasMetadata> objects) {
     KubernetesClient client = cluster.client();
     for (HasMetadata object :
         Manifests.prepare(objects, config, client.getKubernetesSerialization())) {
@@ -381,6 +471,43 @@ public final class Sandbox implements AutoCloseable {
     return out.toString();
   }
 
+  /**
+   * Returns once the controller counts {@code modelKey} as idle, the condition for preempting it:
+   * ext-proc has reported a request that arrived at or after {@code lastRequestSentAt} and nothing
+   * in flight, queued or held, and decision cycles have consumed that report (a cycle that still
+   * sees the report's arrivals counts the model busy). Runs those cycles itself instead of waiting
+   * for the controller's tick.
+   *
+   * @param lastRequestSentAt when the caller sent its last request to the model (system clock)
+   * @throws IllegalStateException after {@code timeout}
+   */
+  public void awaitIdleInController(String modelKey, Instant lastRequestSentAt, Duration timeout)
+      throws InterruptedException {
+    Objects.requireNonNull(modelKey, "modelKey");
+    Objects.requireNonNull(lastRequestSentAt, "lastRequestSentAt");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    // The link reports once a second and has no listener on the controller side: poll.
+    while (true) {
+      var view = controller().loads().snapshot().get(modelKey);
+      if (view != null
+          && view.lastRequest() != null
+          && !view.lastRequest().isBefore(lastRequestSentAt)
+          && view.inFlight() == 0
+          && view.queued() == 0
+          && view.held() == 0) {
+        break;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "timed out after " + timeout + " waiting for ext-proc to report " + modelKey + " idle");
+      }
+      Thread.sleep(50);
+    }
+    // The first cycle consumes the window holding the arrivals, the second sees an empty one.
+    controller().reconciler().cycleAndWait();
+    controller().reconciler().cycleAndWait();
+  }
+
   // ---- restarts ----
 
   /**
@@ -411,6 +538,7 @@ public final class Sandbox implements AutoCloseable {
   public synchronized void restartExtProc() {
     extProc.close();
     extProc = startExtProc();
+    extProc.link.start();
     awaitExtProcTable();
   }
 
@@ -446,6 +574,7 @@ public final class Sandbox implements AutoCloseable {
     return new ControllerInstance(started);
   }
 
+  /** Builds and binds ext-proc; its link to the controller is started by the caller. */
   private ExtProcInstance startExtProc() {
     ExtProcConfig d = ExtProcConfig.defaults();
     ExtProcConfig extProcConfig =
@@ -488,7 +617,6 @@ public final class Sandbox implements AutoCloseable {
     load.set(server.loadSource());
     ExtProcInstance instance = new ExtProcInstance(server, link, channel, linkExecutor);
     try {
-      link.start();
       server.start();
     } catch (IOException | RuntimeException e) {
       instance.close();
