@@ -381,4 +381,32 @@ class GeneratedHttpRouteIT {
         .mapToDouble(CounterSnapshot.CounterDataPointSnapshot::getValue)
         .sum();
   }
+
+  @Test
+  void withoutTheGatewayApiTheControllerRunsAndReportsRouteAcceptedUnknown() throws Exception {
+    // A cluster without the Gateway API CRDs answers the HTTPRoute list with 404, every time.
+    server
+        .expect()
+        .get()
+        .withPath(
+            "/apis/gateway.networking.k8s.io/v1/httproutes?labelSelector="
+                + "app.kubernetes.io%2Fmanaged-by%3Dinference-budget-controller&resourceVersion=0")
+        .andReturn(
+            404,
+            new StatusBuilder().withCode(404).withReason("NotFound").withMessage("404").build())
+        .always();
+    client.resource(routedModel(new Route(List.of(GATEWAY), null))).create();
+
+    controller(new PrometheusRegistry());
+
+    await()
+        .until(
+            () ->
+                model().getStatus() != null
+                    && model().getStatus().state()
+                        == dev.inferencebudget.controller.api.v1alpha1.ModelState.SCALED_TO_ZERO);
+    await().until(() -> routeAcceptedIs("Unknown", "Pending"));
+    assertThat(routeAccepted().get().getMessage()).contains("Gateway API");
+    assertThat(route("llama")).isNull();
+  }
 }
