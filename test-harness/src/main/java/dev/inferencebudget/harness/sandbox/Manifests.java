@@ -66,6 +66,8 @@ final class Manifests {
           .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
           // examples/invalid holds manifests the CRD schema must refuse: not for applying
           .filter(f -> !path.relativize(f).toString().startsWith("invalid"))
+          // examples/gitops holds Argo CD / Flux objects and a kustomization naming the examples
+          .filter(f -> !path.relativize(f).toString().startsWith("gitops"))
           .sorted()
           .toList();
     } catch (IOException e) {
