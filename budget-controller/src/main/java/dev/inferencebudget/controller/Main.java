@@ -2,6 +2,7 @@ package dev.inferencebudget.controller;
 
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
+import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -10,49 +11,33 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * The controller process: configuration from the environment, then wiring. The only place that
  * reads the system clock.
  *
- * <p>Environment: {@code IBC_NAMESPACES} (comma-separated; empty = all), {@code POD_NAME} (the
- * leader-election identity), {@code POD_NAMESPACE} (the Lease's namespace), {@code
- * IBC_LEADER_ELECTION} ({@code false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS}
- * ({@code READY_ENDPOINT} behind Envoy Gateway; default {@code NOT_ROUTABLE}).
+ * <p>Environment (each unset key keeps {@link ControllerConfig#defaults()}): {@code IBC_NAMESPACES}
+ * (comma-separated; empty = all), {@code IBC_XDS_PORT}, {@code IBC_LINK_API_PORT}, {@code
+ * IBC_METRICS_PORT}, {@code POD_NAME} (the leader-election identity), {@code IBC_LEASE_NAME},
+ * {@code IBC_LEASE_NAMESPACE} (else {@code POD_NAMESPACE}), {@code IBC_LEADER_ELECTION} ({@code
+ * false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS} ({@code READY_ENDPOINT} behind
+ * Envoy Gateway; default {@code NOT_ROUTABLE}), {@code IBC_TLS_DIR} and {@code IBC_TLS_CLIENT_AUTH}
+ * (TLS of the xDS and link API ports, {@link GrpcTls}).
  */
 public final class Main {
 
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    ControllerConfig defaults = ControllerConfig.defaults();
-    String namespaces = System.getenv().getOrDefault("IBC_NAMESPACES", "");
-    List<String> watched =
-        Arrays.stream(namespaces.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    ControllerConfig.LeaderElection le =
-        defaults
-            .leaderElection()
-            .withIdentity(
-                System.getenv().getOrDefault("POD_NAME", defaults.leaderElection().identity()))
-            .withEnabled(!"false".equals(System.getenv("IBC_LEADER_ELECTION")));
-    String leaseNamespace = System.getenv("POD_NAMESPACE");
-    if (leaseNamespace != null && !leaseNamespace.isBlank()) {
-      le =
-          new ControllerConfig.LeaderElection(
-              le.enabled(),
-              leaseNamespace,
-              le.leaseName(),
-              le.identity(),
-              le.leaseDuration(),
-              le.renewDeadline(),
-              le.retryPeriod());
-    }
-    ControllerConfig config = defaults.withNamespaces(watched).withLeaderElection(le).validate();
+    Map<String, String> env = System.getenv();
+    ControllerConfig config = fromEnvironment(env).validate();
+    GrpcTls tls = GrpcTls.fromEnvironment(env);
     XdsConfig xdsConfig =
         XdsConfig.defaults().withListenAddress(config.bindAddress(), config.xdsPort()).validate();
     // Behind Envoy Gateway (or another controller's Envoys) no Envoy ACKs this server's xDS.
-    String withoutEnvoys = System.getenv("IBC_XDS_WITHOUT_ENVOYS");
+    String withoutEnvoys = env.get("IBC_XDS_WITHOUT_ENVOYS");
     if (withoutEnvoys != null && !withoutEnvoys.isBlank()) {
       xdsConfig =
           xdsConfig.withWithoutEnvoys(XdsConfig.WithoutEnvoys.valueOf(withoutEnvoys.trim()));
@@ -61,7 +46,9 @@ public final class Main {
     PrometheusRegistry registry = new PrometheusRegistry();
     KubernetesClient client = new KubernetesClientBuilder().build();
     BudgetController controller =
-        new BudgetController(client, config, xdsConfig, Clock.systemUTC(), registry).start();
+        new BudgetController(client, config, xdsConfig, Clock.systemUTC(), registry)
+            .serverCredentials(tls.serverCredentials())
+            .start();
     HTTPServer metrics =
         HTTPServer.builder()
             .hostname(config.bindAddress())
@@ -83,5 +70,57 @@ public final class Main {
                   stopped.countDown();
                 }));
     stopped.await();
+  }
+
+  /** The configuration an environment describes (not yet validated). */
+  public static ControllerConfig fromEnvironment(Map<String, String> env) {
+    ControllerConfig defaults = ControllerConfig.defaults();
+    List<String> watched =
+        Arrays.stream(env.getOrDefault("IBC_NAMESPACES", "").split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .toList();
+    ControllerConfig.LeaderElection le = defaults.leaderElection();
+    String leaseNamespace =
+        firstNonBlank(
+            env.get("IBC_LEASE_NAMESPACE"), env.get("POD_NAMESPACE"), le.leaseNamespace());
+    le =
+        new ControllerConfig.LeaderElection(
+            !"false".equals(env.get("IBC_LEADER_ELECTION")),
+            leaseNamespace,
+            firstNonBlank(env.get("IBC_LEASE_NAME"), le.leaseName()),
+            firstNonBlank(env.get("POD_NAME"), le.identity()),
+            le.leaseDuration(),
+            le.renewDeadline(),
+            le.retryPeriod());
+    return defaults
+        .withNamespaces(watched)
+        .withPorts(
+            defaults.bindAddress(),
+            port(env, "IBC_XDS_PORT", defaults.xdsPort()),
+            port(env, "IBC_LINK_API_PORT", defaults.linkApiPort()),
+            port(env, "IBC_METRICS_PORT", defaults.metricsPort()))
+        .withLeaderElection(le);
+  }
+
+  private static int port(Map<String, String> env, String key, int fallback) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " = " + value + ", must be a port number", e);
+    }
+  }
+
+  private static String firstNonBlank(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    throw new IllegalStateException("no value");
   }
 }

@@ -6,8 +6,10 @@ import dev.inferencebudget.extproc.grpc.ExtProcServer;
 import dev.inferencebudget.extproc.link.GrpcControllerLink;
 import dev.inferencebudget.extproc.local.InMemoryControllerLink;
 import dev.inferencebudget.extproc.local.InMemoryModelStates;
+import dev.inferencebudget.proto.tls.GrpcTls;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +35,7 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     ExtProcConfig config = fromEnvironment(System.getenv()).validate();
+    GrpcTls tls = GrpcTls.fromEnvironment(System.getenv());
     // DJL copies its native tokenizer library into this directory; keep it out of $HOME.
     if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
       System.setProperty(
@@ -47,17 +50,14 @@ public final class Main {
           ExtProcServer.builder(config)
               .modelStates(new InMemoryModelStates())
               .controllerLink(new InMemoryControllerLink())
+              .serverCredentials(tls.serverCredentials())
               .build()
               .start();
     } else {
       // The link reports the server's load, and the server reads the link's table: tie the knot
       // through a reference set once the server exists.
       AtomicReference<LoadSource> load = new AtomicReference<>(List::of);
-      ManagedChannel channel =
-          NettyChannelBuilder.forTarget(controller)
-              .usePlaintext()
-              .keepAliveTime(30, TimeUnit.SECONDS)
-              .build();
+      ManagedChannel channel = controllerChannel(controller, tls);
       ScheduledExecutorService linkExecutor = Executors.newSingleThreadScheduledExecutor();
       GrpcControllerLink link =
           new GrpcControllerLink(
@@ -66,7 +66,12 @@ public final class Main {
               GrpcControllerLink.Settings.defaults(config.replicaName()),
               linkExecutor,
               Clock.systemUTC());
-      server = ExtProcServer.builder(config).modelStates(link).controllerLink(link).build();
+      server =
+          ExtProcServer.builder(config)
+              .modelStates(link)
+              .controllerLink(link)
+              .serverCredentials(tls.serverCredentials())
+              .build();
       load.set(server.loadSource());
       link.start();
       server.start();
@@ -94,6 +99,16 @@ public final class Main {
                   stop.countDown();
                 }));
     stop.await();
+  }
+
+  /**
+   * The channel to the controller's link API at {@code target} ({@code host:port}): TLS (presenting
+   * this replica's certificate, for mutual TLS) when {@code IBC_TLS_DIR} is set, else plaintext.
+   */
+  public static ManagedChannel controllerChannel(String target, GrpcTls tls) throws IOException {
+    return NettyChannelBuilder.forTarget(target, tls.channelCredentials())
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .build();
   }
 
   /** The configuration an environment describes. */

@@ -12,7 +12,9 @@ import dev.inferencebudget.xds.server.RoutabilityTracker.ModelVersions;
 import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -93,13 +95,20 @@ public final class XdsControlPlane implements AutoCloseable {
         Objects.requireNonNull(config, "config"), Objects.requireNonNull(registry, "registry"));
   }
 
-  /** Serves ADS on {@code config.bindAddress():config.port()}. */
-  public synchronized XdsControlPlane start() throws IOException {
+  /** Serves ADS in plaintext on {@code config.bindAddress():config.port()}. */
+  public XdsControlPlane start() throws IOException {
+    return start(InsecureServerCredentials.create());
+  }
+
+  /** Serves ADS on {@code config.bindAddress():config.port()} with the given credentials (TLS). */
+  public synchronized XdsControlPlane start(ServerCredentials credentials) throws IOException {
+    Objects.requireNonNull(credentials, "credentials");
     if (server != null) {
       throw new IllegalStateException("already started");
     }
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.bindAddress(), config.port()))
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(config.bindAddress(), config.port()), credentials)
             .addService(adsService())
             // Envoy may ping idle ADS streams; do not punish it for that
             .permitKeepAliveWithoutCalls(true)

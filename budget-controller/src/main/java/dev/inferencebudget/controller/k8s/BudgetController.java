@@ -11,6 +11,8 @@ import dev.inferencebudget.controller.metrics.ControllerMetrics;
 import dev.inferencebudget.xds.XdsControlPlane;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -51,6 +53,7 @@ public final class BudgetController implements AutoCloseable {
   private volatile boolean leader;
   private boolean closed;
   private ControllerApiServer apiServer;
+  private ServerCredentials serverCredentials = InsecureServerCredentials.create();
   private AutoCloseable routabilitySubscription;
 
   public BudgetController(
@@ -115,16 +118,26 @@ public final class BudgetController implements AutoCloseable {
             });
   }
 
+  /**
+   * The transport credentials of the xDS and link API servers (TLS from {@code IBC_TLS_DIR} in
+   * {@code Main}); plaintext unless set. Call before {@link #start()}.
+   */
+  public synchronized BudgetController serverCredentials(ServerCredentials credentials) {
+    this.serverCredentials = Objects.requireNonNull(credentials, "credentials");
+    return this;
+  }
+
   /** Starts serving: xDS, caches (waits for their first list), the link API, leader election. */
   public synchronized BudgetController start() throws IOException {
-    xds.start();
+    xds.start(serverCredentials);
     routabilitySubscription = xds.addRoutabilityListener(reconciler::routabilityChanged);
     caches.start(Duration.ofSeconds(60));
     routes.start();
     apiServer =
         ControllerApiServer.start(
             new InetSocketAddress(config.bindAddress(), config.linkApiPort()),
-            new ControllerApiService(publisher, loads, reconciler, clock));
+            new ControllerApiService(publisher, loads, reconciler, clock),
+            serverCredentials);
     reconciler.requestCycle();
     election.start();
     return this;

@@ -1,7 +1,9 @@
 package dev.inferencebudget.controller.link;
 
 import dev.inferencebudget.proto.v1.BudgetControllerGrpc;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -21,14 +23,22 @@ public final class ControllerApiServer implements AutoCloseable {
     this.health = health;
   }
 
-  /** Starts listening on {@code address} (port 0 picks a free port). */
+  /** Starts listening in plaintext on {@code address} (port 0 picks a free port). */
   public static ControllerApiServer start(InetSocketAddress address, ControllerApiService service)
+      throws IOException {
+    return start(address, service, InsecureServerCredentials.create());
+  }
+
+  /** Starts listening on {@code address} with the given credentials (TLS). */
+  public static ControllerApiServer start(
+      InetSocketAddress address, ControllerApiService service, ServerCredentials credentials)
       throws IOException {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(credentials, "credentials");
     HealthStatusManager health = new HealthStatusManager();
     Server server =
-        NettyServerBuilder.forAddress(address)
+        NettyServerBuilder.forAddress(address, credentials)
             .addService(service)
             .addService(health.getHealthService())
             // ext-proc replicas keep their streams open for days; keep them alive through idle

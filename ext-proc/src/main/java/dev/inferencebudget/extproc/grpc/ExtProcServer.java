@@ -17,7 +17,9 @@ import dev.inferencebudget.extproc.queue.ConcurrencyGate;
 import dev.inferencebudget.extproc.tokens.TokenCountCache;
 import dev.inferencebudget.extproc.tokens.Tokenizers;
 import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -55,6 +57,7 @@ public final class ExtProcServer implements AutoCloseable {
   private final ExternalProcessorService service;
   private final LoadTracker load;
   private final PrometheusRegistry registry;
+  private final ServerCredentials serverCredentials;
   private final ScheduledExecutorService executor;
   private final Tokenizers tokenizers;
   private Server server;
@@ -64,6 +67,7 @@ public final class ExtProcServer implements AutoCloseable {
   private ExtProcServer(Builder b) {
     this.config = b.config;
     this.registry = b.registry;
+    this.serverCredentials = b.serverCredentials;
     this.executor =
         Executors.newScheduledThreadPool(
             2,
@@ -138,7 +142,7 @@ public final class ExtProcServer implements AutoCloseable {
     health = new HealthStatusManager();
     server =
         NettyServerBuilder.forAddress(
-                new InetSocketAddress(config.bindAddress(), config.grpcPort()))
+                new InetSocketAddress(config.bindAddress(), config.grpcPort()), serverCredentials)
             .addService(service)
             .addService(health.getHealthService())
             // A BUFFERED body arrives in one message: the default 4 MiB would refuse larger ones
@@ -149,7 +153,10 @@ public final class ExtProcServer implements AutoCloseable {
             .build()
             .start();
     health.setStatus("", ServingStatus.SERVING);
-    checkOwnHealth();
+    if (serverCredentials instanceof InsecureServerCredentials) {
+      // over TLS the loopback call would need a client certificate; the probe covers it instead
+      checkOwnHealth();
+    }
     if (config.metricsPort() >= 0) {
       metricsServer =
           HTTPServer.builder()
@@ -250,6 +257,7 @@ public final class ExtProcServer implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Scheduler scheduler;
     private PrometheusRegistry registry = new PrometheusRegistry();
+    private ServerCredentials serverCredentials = InsecureServerCredentials.create();
     private long tokenCountCacheEntries = TokenCountCache.DEFAULT_ENTRIES;
 
     private Builder(ExtProcConfig config) {
@@ -295,6 +303,15 @@ public final class ExtProcServer implements AutoCloseable {
         throw new IllegalArgumentException("tokenCountCacheEntries must not be negative");
       }
       this.tokenCountCacheEntries = entries;
+      return this;
+    }
+
+    /**
+     * Transport credentials of the ext_proc port (TLS from {@code IBC_TLS_DIR}); plaintext by
+     * default.
+     */
+    public Builder serverCredentials(ServerCredentials credentials) {
+      this.serverCredentials = Objects.requireNonNull(credentials, "credentials");
       return this;
     }
 

@@ -58,6 +58,8 @@ class ChartDefaultsMatchJavaTest {
     assertThat(values.at("/controller/ports/metrics").asInt()).isEqualTo(controller.metricsPort());
     assertThat(values.at("/controller/leaderElection/enabled").asBoolean())
         .isEqualTo(controller.leaderElection().enabled());
+    assertThat(values.at("/controller/leaderElection/leaseName").asText())
+        .isEqualTo(controller.leaderElection().leaseName());
   }
 
   @Test

@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.inferencebudget.controller.config.ControllerConfig;
+import dev.inferencebudget.proto.tls.GrpcTls;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -71,6 +73,12 @@ class HelmChartTest {
           "envoyGateway.enabled", "true",
           "envoyGateway.gateway.name", "inference-gateway",
           "envoyGateway.gateway.namespace", "gateway-system");
+  private static final Map<String, String> CONTROLLER_PORTS_AND_LEASE =
+      Map.of(
+          "controller.ports.xds", "18443",
+          "controller.ports.linkApi", "9443",
+          "controller.ports.metrics", "9191",
+          "controller.leaderElection.leaseName", "ibc-leader");
   private static final Map<String, String> WATCHED_NAMESPACES =
       Map.of("controller.watchNamespaces[0]", "team-a", "controller.watchNamespaces[1]", "team-b");
 
@@ -100,6 +108,7 @@ class HelmChartTest {
         Arguments.of("endpoint-picker mode", ENDPOINT_PICKER),
         Arguments.of("watched namespaces", WATCHED_NAMESPACES),
         Arguments.of("monitoring", MONITORING),
+        Arguments.of("controller ports and lease", CONTROLLER_PORTS_AND_LEASE),
         Arguments.of("Envoy Gateway", ENVOY_GATEWAY),
         Arguments.of("everything on", everythingOn()));
   }
@@ -111,6 +120,7 @@ class HelmChartTest {
     all.putAll(STANDALONE_ENVOY);
     all.putAll(ENDPOINT_PICKER);
     all.putAll(MONITORING);
+    all.putAll(CONTROLLER_PORTS_AND_LEASE);
     all.putAll(ENVOY_GATEWAY);
     return all;
   }
@@ -196,6 +206,66 @@ class HelmChartTest {
     // kubelet's grpc probe cannot speak TLS
     assertThat(onlyContainer(chart.deployment(EXT_PROC)).getReadinessProbe().getTcpSocket())
         .isNotNull();
+  }
+
+  @Test
+  void controllerPortsAndLeaseReachTheControllersMainThroughItsEnvironment() {
+    RenderedChart chart = RenderedChart.render(CONTROLLER_PORTS_AND_LEASE);
+
+    Container container = onlyContainer(chart.deployment(CONTROLLER));
+    Map<String, String> env = new TreeMap<>();
+    container.getEnv().stream()
+        .filter(e -> e.getValue() != null)
+        .forEach(e -> env.put(e.getName(), e.getValue()));
+    // what the kubelet fills in from the downward API
+    env.put("POD_NAME", "ibc-controller-0");
+    env.put("POD_NAMESPACE", NAMESPACE);
+    ControllerConfig config = dev.inferencebudget.controller.Main.fromEnvironment(env).validate();
+    assertThat(config.xdsPort()).isEqualTo(containerPort(container, "xds").getContainerPort());
+    assertThat(config.linkApiPort())
+        .isEqualTo(containerPort(container, "link-api").getContainerPort())
+        .isEqualTo(9443);
+    assertThat(config.metricsPort())
+        .isEqualTo(containerPort(container, "metrics").getContainerPort());
+    assertThat(config.leaderElection().leaseName()).isEqualTo("ibc-leader");
+    assertThat(config.leaderElection().leaseNamespace()).isEqualTo(NAMESPACE);
+    assertThat(config.leaderElection().identity()).isEqualTo("ibc-controller-0");
+    assertThat(servicePort(chart.service(CONTROLLER), "xds").getPort()).isEqualTo(18443);
+  }
+
+  @Test
+  void tlsEnvironmentIsWhatTheProcessesReadAndEnvoyPresentsACertificate() throws Exception {
+    RenderedChart chart = RenderedChart.render(everythingOn());
+
+    for (String name : List.of(CONTROLLER, EXT_PROC)) {
+      Container container = onlyContainer(chart.deployment(name));
+      Map<String, String> env = new TreeMap<>();
+      container.getEnv().stream()
+          .filter(e -> e.getValue() != null)
+          .forEach(e -> env.put(e.getName(), e.getValue()));
+      GrpcTls tls = GrpcTls.fromEnvironment(env);
+      assertThat(tls.directory()).contains(java.nio.file.Path.of("/etc/ibc/tls"));
+      assertThat(tls.requireClientCertificates()).isTrue();
+    }
+    GenericKubernetesResource certificate =
+        chart.all(GenericKubernetesResource.class).stream()
+            .filter(o -> o.getKind().equals("Certificate"))
+            .findFirst()
+            .orElseThrow();
+    // Netty reads PKCS#8 keys only
+    assertThat((String) certificate.get("spec", "privateKey", "encoding")).isEqualTo("PKCS8");
+    JsonNode bootstrap =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(chart.one(ConfigMap.class, ENVOY).getData().get("envoy.yaml"));
+    for (JsonNode cluster : bootstrap.at("/static_resources/clusters")) {
+      if (cluster.has("transport_socket")) {
+        JsonNode context = cluster.at("/transport_socket/typed_config/common_tls_context");
+        assertThat(context.at("/tls_certificates/0/certificate_chain/filename").asText())
+            .isEqualTo("/etc/ibc/tls/tls.crt");
+        assertThat(context.at("/tls_certificates/0/private_key/filename").asText())
+            .isEqualTo("/etc/ibc/tls/tls.key");
+      }
+    }
   }
 
   @Test
