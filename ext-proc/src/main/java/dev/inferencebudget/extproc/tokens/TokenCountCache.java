@@ -37,13 +37,15 @@ public final class TokenCountCache {
   }
 
   /**
-   * How far a text was counted: the tokens of its first {@code chunks} chunks (as {@code
-   * PromptTokens} cuts it), the whole text when {@code complete}.
+   * How far a text was counted: the exact tokens of its first {@code chunks} chunks (as {@code
+   * PromptTokens} cuts it), the whole text when {@code complete}, and the counter's upper bound of
+   * the chunks not counted yet (0 when complete), so a resent text needs no scan at all.
    */
-  public record Progress(int chunks, long tokens, boolean complete) {
+  public record Progress(int chunks, long tokens, boolean complete, long boundLeft) {
     public Progress {
-      if (chunks < 1 || tokens < 0) {
-        throw new IllegalArgumentException("bad progress " + chunks + " chunks, " + tokens);
+      if (chunks < 1 || tokens < 0 || boundLeft < 0 || (complete && boundLeft != 0)) {
+        throw new IllegalArgumentException(
+            "bad progress " + chunks + " chunks, " + tokens + " + " + boundLeft);
       }
     }
   }

@@ -285,6 +285,49 @@ class ExtProcServiceTest {
   }
 
   @Test
+  void fullDuplexRequestHeldForAColdModelSendsNothingAndIsReleasedOnDisconnect() throws Exception {
+    ModelState cold = Models.cold("ns/llama", "llama").withAdmission(Models.rates(1000, 10));
+    server = new TestServer(List.of(cold));
+    Exchange x = server.envoy.open();
+    x.postFullDuplex("/v1/chat/completions", TENANT_A);
+    byte[] body = CHAT.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    x.requestBodyChunk(java.util.Arrays.copyOf(body, 10), false);
+    x.requestBodyChunk(java.util.Arrays.copyOfRange(body, 10, body.length), true);
+    org.awaitility.Awaitility.await()
+        .until(() -> server.extProc.engine().holds().held("ns/llama") == 1);
+    // No override (FDS arms no message timer) and no headers answer while held.
+    assertThat(x.poll(50)).isNull();
+    assertThat(server.extProc.engine().limiter().outstandingCharges()).isEqualTo(1);
+
+    x.halfCloseAndCancel();
+    org.awaitility.Awaitility.await()
+        .until(() -> server.extProc.engine().holds().held("ns/llama") == 0);
+    assertThat(server.extProc.engine().limiter().outstandingCharges()).isZero();
+    server.models.put(Models.ready("ns/llama", "llama"));
+    assertThat(x.poll(50)).isNull();
+  }
+
+  @Test
+  void aSecondBodyChunkWithoutProtocolConfigRevealsStreamedModeAndReleasesTheHold()
+      throws Exception {
+    ModelState cold = Models.cold("ns/llama", "llama").withAdmission(Models.rates(1000, 10));
+    server = new TestServer(List.of(cold));
+    Exchange x = server.envoy.open();
+    x.post("/v1/chat/completions", TENANT_A);
+    x.next();
+    x.requestBodyChunk(CHAT.getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+    assertThat(x.next().hasOverrideMessageTimeout()).isTrue();
+    assertThat(server.extProc.engine().holds().held("ns/llama")).isEqualTo(1);
+
+    x.requestBodyChunk(new byte[] {' '}, true);
+    ImmediateResponse error = x.next().getImmediateResponse();
+    assertThat(error.getStatus().getCodeValue()).isEqualTo(500);
+    assertThat(errorField(error, "code")).isEqualTo("unsupported_body_mode");
+    assertThat(server.extProc.engine().holds().held("ns/llama")).isZero();
+    assertThat(server.extProc.engine().limiter().outstandingCharges()).isZero();
+  }
+
+  @Test
   void saturatedModelQueuesThenServesWhenASlotFrees() throws Exception {
     server = new TestServer(List.of(Models.limited("ns/llama", "llama", 1, 1)));
     Exchange first = server.envoy.open();
