@@ -15,8 +15,12 @@ public final class JtokkitCounter implements TokenCounter {
   /** {@code [first * 26 + second]}: whether that pair of lowercase ASCII letters is one token. */
   private final boolean[] letterPairIsToken = new boolean[LETTERS * LETTERS];
 
+  /** Vocabulary entries that are a space and lowercase ASCII letters ({@code " model"}). */
+  private final SpacedWords spacedWords;
+
   public JtokkitCounter(Encoding encoding) {
     this.encoding = Objects.requireNonNull(encoding, "encoding");
+    this.spacedWords = SpacedWords.load(encoding.getName());
     for (int a = 0; a < LETTERS; a++) {
       for (int b = 0; b < LETTERS; b++) {
         String pair = new String(new char[] {(char) ('a' + a), (char) ('a' + b)});
@@ -55,6 +59,10 @@ public final class JtokkitCounter implements TokenCounter {
    *       is the most parts any cut of the run can have under that rule alone, which is at least
    *       the count of any sub-range's parts (a cut of a sub-range extends to the run without
    *       losing parts).
+   *   <li>A space right before a lowercase letter always starts that letter's piece (no other regex
+   *       branch can end on a space that a letter follows), and an ASCII non-letter other than an
+   *       apostrophe ends it. Such a piece, {@code " model"}, that is itself a vocabulary entry is
+   *       one token: tiktoken looks a whole piece up before merging.
    * </ol>
    *
    * <p>{@code PromptTokensTest} checks the bound against exact counts on random and adversarial
@@ -79,6 +87,11 @@ public final class JtokkitCounter implements TokenCounter {
         int split = Math.min(2, i - runStart);
         bound += split;
         runStart += split;
+      } else if (runStart > start
+          && text.charAt(runStart - 1) == ' '
+          && (i == text.length() || endsPiece(text.charAt(i)))
+          && spacedWords.contains(text, runStart - 1, i)) {
+        continue; // " word" is one token: the space, already counted as 1, stands for it
       }
       bound += runBound(text, runStart, i);
     }
@@ -138,6 +151,21 @@ public final class JtokkitCounter implements TokenCounter {
     return letterPairIsToken[(first - 'a') * LETTERS + (second - 'a')];
   }
 
+  /** Whether a piece of letters surely ends before {@code c} (o200k and cl100k alike). */
+  private static boolean endsPiece(char c) {
+    return c < 0x80 && !Character.isLetter(c) && c != '\'';
+  }
+
+  /** How many {@code " word"} vocabulary entries the fast path knows (0 if none were found). */
+  int spacedWordCount() {
+    return spacedWords.size();
+  }
+
+  /** Every {@code " word"} entry; for tests. */
+  java.util.List<String> spacedWords() {
+    return spacedWords.words();
+  }
+
   private static boolean isLowerAscii(char c) {
     return c >= 'a' && c <= 'z';
   }
@@ -145,5 +173,113 @@ public final class JtokkitCounter implements TokenCounter {
   @Override
   public ChatFormat chatFormat() {
     return ChatFormat.OPENAI;
+  }
+
+  /**
+   * The {@code " word"} entries of an encoding's vocabulary, read once from the {@code .tiktoken}
+   * file inside jtokkit's jar (jtokkit does not expose its vocabulary). An open-addressing table
+   * looked up by a range of the text, so no substring is built per word.
+   */
+  static final class SpacedWords {
+    private final String[] table;
+    private final int size;
+
+    private SpacedWords(String[] table, int size) {
+      this.table = table;
+      this.size = size;
+    }
+
+    static SpacedWords load(String encodingName) {
+      java.util.List<String> words = new java.util.ArrayList<>();
+      String resource = "com/knuddels/jtokkit/" + encodingName + ".tiktoken";
+      try (java.io.InputStream in =
+          JtokkitCounter.class.getClassLoader().getResourceAsStream(resource)) {
+        if (in != null) {
+          java.io.BufferedReader lines =
+              new java.io.BufferedReader(
+                  new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.US_ASCII));
+          String line;
+          while ((line = lines.readLine()) != null) {
+            int blank = line.indexOf(' ');
+            if (blank <= 0) {
+              continue;
+            }
+            byte[] token = java.util.Base64.getDecoder().decode(line.substring(0, blank));
+            if (isSpacedWord(token)) {
+              words.add(new String(token, java.nio.charset.StandardCharsets.US_ASCII));
+            }
+          }
+        }
+      } catch (java.io.IOException | IllegalArgumentException e) {
+        words.clear(); // no fast path; the bound stays sound without it
+      }
+      String[] table = new String[Integer.highestOneBit(Math.max(1, words.size()) * 4)];
+      for (String word : words) {
+        int slot = hash(word, 0, word.length()) & (table.length - 1);
+        while (table[slot] != null) {
+          slot = (slot + 1) & (table.length - 1);
+        }
+        table[slot] = word;
+      }
+      return new SpacedWords(table, words.size());
+    }
+
+    private static boolean isSpacedWord(byte[] token) {
+      if (token.length < 2 || token[0] != ' ') {
+        return false;
+      }
+      for (int k = 1; k < token.length; k++) {
+        if (token[k] < 'a' || token[k] > 'z') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static int hash(CharSequence text, int start, int end) {
+      int h = 0;
+      for (int k = start; k < end; k++) {
+        h = 31 * h + text.charAt(k);
+      }
+      return h ^ (h >>> 16);
+    }
+
+    boolean contains(CharSequence text, int start, int end) {
+      if (size == 0) {
+        return false;
+      }
+      int length = end - start;
+      int slot = hash(text, start, end) & (table.length - 1);
+      for (String word = table[slot]; word != null; word = table[slot]) {
+        if (word.length() == length && regionEquals(word, text, start)) {
+          return true;
+        }
+        slot = (slot + 1) & (table.length - 1);
+      }
+      return false;
+    }
+
+    private static boolean regionEquals(String word, CharSequence text, int start) {
+      for (int k = 0; k < word.length(); k++) {
+        if (word.charAt(k) != text.charAt(start + k)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    java.util.List<String> words() {
+      java.util.List<String> words = new java.util.ArrayList<>(size);
+      for (String word : table) {
+        if (word != null) {
+          words.add(word);
+        }
+      }
+      return words;
+    }
+
+    int size() {
+      return size;
+    }
   }
 }

@@ -47,7 +47,7 @@ public final class PromptTokens {
       for (int c = done; c < ends.length; c++) {
         textTokens += counter.count(chunk(text, ends, c));
       }
-      cache.put(key, new TokenCountCache.Progress(ends.length, textTokens, true, 0));
+      cache.put(key, new TokenCountCache.Progress(ends.length, textTokens, true));
       tokens += textTokens;
     }
     return tokens;
@@ -84,67 +84,50 @@ public final class PromptTokens {
    * limit (the rest cannot push it over), or once the count so far exceeds it. Long texts are cut
    * before a space that follows a non-space, where the BPE pre-tokenizers (o200k, cl100k, Qwen's)
    * always start a new piece, so the pieces count as the whole would; a text with no such place is
-   * counted whole. How far each long text was counted is kept in {@code cache} (its first chunks'
+   * counted whole. The bound is computed first and usually decides alone for prose; when counting
+   * is needed, how far each long text was counted is kept in {@code cache} (its first chunks'
    * count), so a resent text resumes there: a conversation's earlier messages cost a hash.
    */
   public static Count countAgainst(
       InferenceRequest request, TokenCounter counter, long limit, TokenCountCache cache) {
     long counted = fixedTokens(request, counter.chatFormat());
     List<String> texts = textsOf(request);
+    // The bound first: for prose it usually decides alone, and then nothing is hashed or counted.
     List<int[]> cuts = new ArrayList<>(texts.size());
     List<long[]> chunkBounds = new ArrayList<>(texts.size());
-    List<TokenCountCache.Key> keys = new ArrayList<>(texts.size());
-    List<TokenCountCache.Progress> known = new ArrayList<>(texts.size());
     long[] textBounds = new long[texts.size()];
     long uncountedBound = 0;
     for (int t = 0; t < texts.size(); t++) {
       String text = texts.get(t);
-      TokenCountCache.Key key = cache.key(counter.name(), text);
-      TokenCountCache.Progress progress = cache.get(key);
-      keys.add(key);
-      known.add(progress);
-      if (progress != null && progress.complete()) {
-        // Counted before (a resent message): its exact count, no bound to compute.
-        counted += progress.tokens();
-        cuts.add(null);
-        chunkBounds.add(null);
-        continue;
+      int[] ends = chunkEnds(text);
+      long[] bounds = new long[ends.length];
+      int start = 0;
+      for (int c = 0; c < ends.length; c++) {
+        bounds[c] = counter.upperBound(text, start, ends[c]);
+        textBounds[t] += bounds[c];
+        start = ends[c];
       }
-      if (progress != null) {
-        // Counted part-way before: exact so far plus the stored bound of the rest, no scan yet.
-        textBounds[t] = progress.tokens() + progress.boundLeft();
-        cuts.add(chunkEnds(text));
-        chunkBounds.add(null); // computed if counting resumes
-      } else {
-        int[] ends = chunkEnds(text);
-        long[] bounds = new long[ends.length];
-        int start = 0;
-        for (int c = 0; c < ends.length; c++) {
-          bounds[c] = counter.upperBound(text, start, ends[c]);
-          textBounds[t] += bounds[c];
-          start = ends[c];
-        }
-        cuts.add(ends);
-        chunkBounds.add(bounds);
-      }
+      cuts.add(ends);
+      chunkBounds.add(bounds);
       uncountedBound += textBounds[t];
     }
     if (uncountedBound > 0 && counted + uncountedBound <= limit) {
       return new Count(counted + uncountedBound, Kind.AT_MOST);
     }
     for (int t = 0; t < texts.size(); t++) {
-      int[] ends = cuts.get(t);
-      if (ends == null) {
-        continue; // counted from the cache above
-      }
       String text = texts.get(t);
-      uncountedBound -= textBounds[t];
-      TokenCountCache.Progress progress = known.get(t);
-      int done = progress == null ? 0 : progress.chunks();
-      long textTokens = progress == null ? 0 : progress.tokens();
-      long textBoundLeft = textBounds[t] - textTokens;
+      int[] ends = cuts.get(t);
       long[] bounds = chunkBounds.get(t);
+      uncountedBound -= textBounds[t];
+      TokenCountCache.Key key = cache.key(counter.name(), text);
+      TokenCountCache.Progress known = cache.get(key);
+      int done = known == null ? 0 : known.chunks();
       int c = done;
+      long textTokens = known == null ? 0 : known.tokens();
+      long textBoundLeft = textBounds[t];
+      for (int k = 0; k < done; k++) {
+        textBoundLeft -= bounds[k];
+      }
       Count decided = null;
       while (c < ends.length) {
         if (counted + textTokens > limit) {
@@ -156,17 +139,12 @@ public final class PromptTokens {
           decided = new Count(atMost, Kind.AT_MOST);
           break;
         }
-        if (bounds == null) {
-          bounds = restBounds(text, ends, done, counter);
-        }
         textTokens += counter.count(chunk(text, ends, c));
         textBoundLeft -= bounds[c];
         c++;
       }
       if (c > done) {
-        cache.put(
-            keys.get(t),
-            new TokenCountCache.Progress(c, textTokens, c == ends.length, textBoundLeft));
+        cache.put(key, new TokenCountCache.Progress(c, textTokens, c == ends.length));
       }
       if (decided != null) {
         return decided;
@@ -177,15 +155,6 @@ public final class PromptTokens {
       }
     }
     return new Count(counted, Kind.EXACT);
-  }
-
-  /** Bounds of the chunks from {@code from} on (those before are counted already). */
-  private static long[] restBounds(String text, int[] ends, int from, TokenCounter counter) {
-    long[] bounds = new long[ends.length];
-    for (int c = from; c < ends.length; c++) {
-      bounds[c] = counter.upperBound(text, c == 0 ? 0 : ends[c - 1], ends[c]);
-    }
-    return bounds;
   }
 
   private static String chunk(String text, int[] ends, int c) {

@@ -38,14 +38,12 @@ public final class TokenCountCache {
 
   /**
    * How far a text was counted: the exact tokens of its first {@code chunks} chunks (as {@code
-   * PromptTokens} cuts it), the whole text when {@code complete}, and the counter's upper bound of
-   * the chunks not counted yet (0 when complete), so a resent text needs no scan at all.
+   * PromptTokens} cuts it), the whole text when {@code complete}.
    */
-  public record Progress(int chunks, long tokens, boolean complete, long boundLeft) {
+  public record Progress(int chunks, long tokens, boolean complete) {
     public Progress {
-      if (chunks < 1 || tokens < 0 || boundLeft < 0 || (complete && boundLeft != 0)) {
-        throw new IllegalArgumentException(
-            "bad progress " + chunks + " chunks, " + tokens + " + " + boundLeft);
+      if (chunks < 1 || tokens < 0) {
+        throw new IllegalArgumentException("bad progress " + chunks + " chunks, " + tokens);
       }
     }
   }

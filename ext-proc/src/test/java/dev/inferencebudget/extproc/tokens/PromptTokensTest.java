@@ -159,7 +159,24 @@ class PromptTokensTest {
       "a",
       "b",
       "q",
-      "x"
+      "x",
+      " model",
+      " modelX",
+      " model's",
+      " modelé",
+      " model\u0301",
+      " model1",
+      " the",
+      " The",
+      "  the",
+      "\n the",
+      "\t the",
+      "( the",
+      " the.",
+      " the-",
+      " thé",
+      " the_",
+      " zzqx"
     };
     StringBuilder b = new StringBuilder();
     while (b.length() < length) {
@@ -197,6 +214,16 @@ class PromptTokensTest {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"o200k_base", "cl100k_base"})
+  void everySpacedWordOfTheVocabularyIsOneToken(String name) {
+    JtokkitCounter counter = (JtokkitCounter) tokenizers.counter(name);
+    assertThat(counter.spacedWordCount()).isGreaterThan(10_000);
+    for (String word : counter.spacedWords()) {
+      assertThat(counter.count(word)).as(word).isEqualTo(1);
+    }
+  }
+
   @Test
   void mergeBoundOfEnglishProseIsFarBelowItsBytes() {
     String prose = "The quick brown fox jumps over the lazy dog near the riverbank at dawn. ";
@@ -204,7 +231,9 @@ class PromptTokensTest {
     TokenCounter o200k = tokenizers.counter("o200k_base");
     long bound = o200k.upperBound(text, 0, text.length());
     assertThat(bound).isGreaterThanOrEqualTo(o200k.count(text));
-    assertThat((double) bound / PromptTokens.utf8Bytes(text)).isLessThan(0.8);
+    // 2,300 against 1,601 exact and 7,200 bytes: most words are one-token " word" pieces.
+    assertThat((double) bound / PromptTokens.utf8Bytes(text)).isLessThan(0.4);
+    assertThat((double) bound / o200k.count(text)).isLessThan(1.5);
   }
 
   @Test

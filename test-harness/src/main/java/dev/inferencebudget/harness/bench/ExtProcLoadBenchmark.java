@@ -487,6 +487,9 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
     return b.toString();
   }
 
+  /** Numbers every request of every run, so that bodies never repeat across runs. */
+  private final AtomicInteger sequence = new AtomicInteger();
+
   /** Open loop: request i is due at start + i/rate; its latency counts from then. */
   Result run(
       HttpClient client, EnvoyStandIn envoy, Bodies bodies, int runSeconds, String name, int size)
@@ -511,6 +514,8 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
                   java.util.concurrent.locks.LockSupport.parkNanos(wait);
                 }
                 int index = i;
+                // Never reuse a body of an earlier run (warm-up included): unique stays unique.
+                int bodyIndex = sequence.getAndIncrement();
                 client
                     .request(
                         new RequestOptions()
@@ -520,7 +525,7 @@ public final class ExtProcLoadBenchmark implements Callable<Integer> {
                             .setURI("/v1/chat/completions")
                             .putHeader("content-type", "application/json")
                             .putHeader("authorization", "Bearer sk-bench-" + (index % 16)))
-                    .compose(req -> req.send(bodies.body(index)))
+                    .compose(req -> req.send(bodies.body(bodyIndex)))
                     .compose(resp -> resp.body().map(b -> resp.statusCode()))
                     .onComplete(
                         ar -> {
