@@ -171,8 +171,9 @@ public class ExtProcBenchmark {
   }
 
   /**
-   * Whole request with a 200 KB prompt whose UTF-8 length exceeds the model's prompt limit: the
-   * prompt is counted exactly with o200k_base.
+   * Whole request with a 200 KB prompt whose UTF-8 length exceeds the model's prompt limit: decided
+   * against the limit with o200k_base (the merge bound first, counting only what it cannot decide;
+   * see {@code PromptCountBenchmark} for the steps apart).
    */
   @Benchmark
   public void prompt200kRequestExactCount(Blackhole bh) {
