@@ -107,7 +107,14 @@ class ControllerRbacMatchesApiCallsIT {
       controller.close();
     }
     setup.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      // the mock's Vert.x server waits a fixed few seconds for its connections to close; on a
+      // loaded machine that can time out after a passing test: not a finding about RBAC
+      java.util.logging.Logger.getLogger(getClass().getName())
+          .warning("mock API server did not close in time: " + e.getMessage());
+    }
   }
 
   @Test
