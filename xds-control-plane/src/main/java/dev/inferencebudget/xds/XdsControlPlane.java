@@ -226,6 +226,15 @@ public final class XdsControlPlane implements AutoCloseable {
     return cache.clients();
   }
 
+  /**
+   * Connected clients that finished their initial sync, i.e. the ones routability counts. A
+   * controller replica with none has no say in whether a model is routable (see docs/controller.md,
+   * high availability).
+   */
+  public int syncedClients() {
+    return cache.syncedClients();
+  }
+
   /** The version currently served for a resource, or -1. */
   public long servedVersion(String typeUrl, String name) {
     return cache.version(typeUrl, name);

@@ -5,8 +5,10 @@ import dev.inferencebudget.controller.decision.ModelState;
 import dev.inferencebudget.controller.k8s.route.HttpRouteReconciler;
 import dev.inferencebudget.controller.link.ControllerApiServer;
 import dev.inferencebudget.controller.link.ControllerApiService;
+import dev.inferencebudget.controller.link.LeaderLink;
 import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
+import dev.inferencebudget.controller.link.PeerRoutability;
 import dev.inferencebudget.controller.metrics.ControllerMetrics;
 import dev.inferencebudget.xds.XdsControlPlane;
 import dev.inferencebudget.xds.api.XdsConfig;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +52,8 @@ public final class BudgetController implements AutoCloseable {
   private final HttpRouteReconciler routes;
   private final Reconciler reconciler;
   private final LeaderElection election;
+  private final LeaderLink leaderLink;
+  private final PeerRoutability peers;
   private final Clock clock;
   private volatile boolean leader;
   private boolean closed;
@@ -62,6 +67,28 @@ public final class BudgetController implements AutoCloseable {
       XdsConfig xdsConfig,
       Clock clock,
       PrometheusRegistry registry) {
+    this(
+        client,
+        config,
+        xdsConfig,
+        clock,
+        registry,
+        LeaderAddresses.pods(
+            client, config.leaderElection().leaseNamespace(), config.linkApiPort()));
+  }
+
+  /**
+   * @param leaderAddresses where another replica's link API is, from its Lease identity (standbys
+   *     forward to the leader there)
+   */
+  public BudgetController(
+      KubernetesClient client,
+      ControllerConfig config,
+      XdsConfig xdsConfig,
+      Clock clock,
+      PrometheusRegistry registry,
+      LeaderAddresses leaderAddresses) {
+    Objects.requireNonNull(leaderAddresses, "leaderAddresses");
     this.client = Objects.requireNonNull(client, "client");
     this.config = Objects.requireNonNull(config, "config").validate();
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -83,6 +110,11 @@ public final class BudgetController implements AutoCloseable {
             holder[0].requestCycle();
           }
         };
+    this.peers = new PeerRoutability(onChange);
+    // A standby republishes the leader's states; when the relay breaks, its own cycle publishes.
+    this.leaderLink =
+        new LeaderLink(
+            states -> states.ifPresentOrElse(s -> publisher.publish(s.getModelsList()), onChange));
     this.caches = new ClusterCaches(client, config.namespaces(), onChange);
     this.routes =
         new HttpRouteReconciler(
@@ -106,16 +138,25 @@ public final class BudgetController implements AutoCloseable {
             clock,
             config,
             executor,
-            routes);
+            routes,
+            leaderLink,
+            peers);
     holder[0] = reconciler;
+    String self = config.leaderElection().identity();
     this.election =
         new LeaderElection(
             client,
             config.leaderElection(),
             isLeader -> {
               leader = isLeader;
+              if (isLeader) {
+                leaderLink.leaderAt(Optional.empty());
+              }
               reconciler.leadershipChanged(isLeader);
-            });
+            },
+            identity ->
+                leaderLink.leaderAt(
+                    identity.equals(self) ? Optional.empty() : leaderAddresses.resolve(identity)));
   }
 
   /**
@@ -136,7 +177,7 @@ public final class BudgetController implements AutoCloseable {
     apiServer =
         ControllerApiServer.start(
             new InetSocketAddress(config.bindAddress(), config.linkApiPort()),
-            new ControllerApiService(publisher, loads, reconciler, clock),
+            new ControllerApiService(publisher, loads, reconciler, clock, leaderLink, peers),
             serverCredentials);
     reconciler.requestCycle();
     election.start();
@@ -167,6 +208,16 @@ public final class BudgetController implements AutoCloseable {
     return loads;
   }
 
+  /** The leader's view of the standbys' Envoys. */
+  public PeerRoutability peers() {
+    return peers;
+  }
+
+  /** Whether this replica (a standby) republishes the leader's model states. */
+  public boolean relaysLeader() {
+    return leaderLink.relaying();
+  }
+
   public Reconciler reconciler() {
     return reconciler;
   }
@@ -184,6 +235,7 @@ public final class BudgetController implements AutoCloseable {
     }
     closed = true;
     election.close();
+    leaderLink.close();
     if (apiServer != null) {
       apiServer.close();
     }

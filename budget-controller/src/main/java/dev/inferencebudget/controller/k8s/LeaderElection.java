@@ -23,20 +23,29 @@ public final class LeaderElection implements AutoCloseable {
   private final KubernetesClient client;
   private final ControllerConfig.LeaderElection config;
   private final Consumer<Boolean> onLeadershipChange;
+  private final Consumer<String> onNewLeader;
   private CompletableFuture<?> running;
 
+  /**
+   * @param onLeadershipChange whether this replica leads, on every change
+   * @param onNewLeader the identity of the Lease holder whenever another one is observed (also on
+   *     standbys: they forward to it)
+   */
   public LeaderElection(
       KubernetesClient client,
       ControllerConfig.LeaderElection config,
-      Consumer<Boolean> onLeadershipChange) {
+      Consumer<Boolean> onLeadershipChange,
+      Consumer<String> onNewLeader) {
     this.client = Objects.requireNonNull(client, "client");
     this.config = Objects.requireNonNull(config, "config");
     this.onLeadershipChange = Objects.requireNonNull(onLeadershipChange, "onLeadershipChange");
+    this.onNewLeader = Objects.requireNonNull(onNewLeader, "onNewLeader");
   }
 
   /** Starts campaigning (or, when disabled, leads at once). */
   public synchronized void start() {
     if (!config.enabled()) {
+      onNewLeader.accept(config.identity());
       onLeadershipChange.accept(true);
       return;
     }
@@ -58,7 +67,10 @@ public final class LeaderElection implements AutoCloseable {
                       log.info("{} stopped leading", config.identity());
                       onLeadershipChange.accept(false);
                     },
-                    leader -> log.info("the leader is {}", leader)))
+                    leader -> {
+                      log.info("the leader is {}", leader);
+                      onNewLeader.accept(leader);
+                    }))
             .build();
     running = startLoop(electionConfig);
   }

@@ -24,9 +24,12 @@ import dev.inferencebudget.controller.decision.Reason;
 import dev.inferencebudget.controller.decision.ReplicaCounts;
 import dev.inferencebudget.controller.k8s.route.HttpRouteReconciler;
 import dev.inferencebudget.controller.link.ActivationHandler;
+import dev.inferencebudget.controller.link.LeaderLink;
 import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
+import dev.inferencebudget.controller.link.PeerRoutability;
 import dev.inferencebudget.controller.metrics.ControllerMetrics;
+import dev.inferencebudget.proto.v1.PeerReport;
 import dev.inferencebudget.xds.XdsControlPlane;
 import dev.inferencebudget.xds.api.Endpoint;
 import dev.inferencebudget.xds.api.ModelEndpoints;
@@ -52,6 +55,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +70,10 @@ import org.slf4j.LoggerFactory;
  * from {@link Decider}. What it adds is what the decision core cannot see: a missing target, a
  * second writer of the target's replicas, two models claiming one model name, a spec that does not
  * convert.
+ *
+ * <p>With several controller replicas, a standby passes what reaches it on to the leader ({@link
+ * LeaderLink}) and republishes the leader's model states while it can; routability counts the
+ * Envoys of every replica ({@link PeerRoutability}, see docs/controller.md).
  */
 public final class Reconciler implements ActivationHandler {
 
@@ -98,6 +106,8 @@ public final class Reconciler implements ActivationHandler {
   private final ControllerConfig config;
   private final ScheduledExecutorService executor;
   private final HttpRouteReconciler routes;
+  private final LeaderLink leaderLink;
+  private final PeerRoutability peers;
   private final Decider decider = new Decider();
 
   // Confined to the executor thread.
@@ -134,7 +144,9 @@ public final class Reconciler implements ActivationHandler {
       Clock clock,
       ControllerConfig config,
       ScheduledExecutorService executor,
-      HttpRouteReconciler routes) {
+      HttpRouteReconciler routes,
+      LeaderLink leaderLink,
+      PeerRoutability peers) {
     this.caches = Objects.requireNonNull(caches, "caches");
     this.scaler = Objects.requireNonNull(scaler, "scaler");
     this.statusWriter = Objects.requireNonNull(statusWriter, "statusWriter");
@@ -147,6 +159,8 @@ public final class Reconciler implements ActivationHandler {
     this.config = Objects.requireNonNull(config, "config");
     this.executor = Objects.requireNonNull(executor, "executor");
     this.routes = Objects.requireNonNull(routes, "routes");
+    this.leaderLink = Objects.requireNonNull(leaderLink, "leaderLink");
+    this.peers = Objects.requireNonNull(peers, "peers");
   }
 
   /** Asks for a cycle soon; a burst of requests within the debounce gives one cycle. */
@@ -168,19 +182,28 @@ public final class Reconciler implements ActivationHandler {
         });
   }
 
-  /** Called by xDS when a model's routability changes: republish at once (releases holds). */
+  /**
+   * Called by xDS when a model's routability over this replica's Envoys changes: a standby tells
+   * the leader at once; every replica republishes after a cycle (releases holds).
+   */
   public void routabilityChanged(String modelKey, boolean routable) {
     executor.execute(
         () -> {
-          if (routable) {
-            pending.remove(modelKey);
-            Instant started = coldStartsOpen.remove(modelKey);
-            if (started != null) {
-              metrics.coldStart(modelKey, Duration.between(started, clock.instant()));
-            }
+          if (!leader) {
+            reportToLeader();
           }
           requestCycle();
         });
+  }
+
+  /** What this replica's Envoys can route to, for the leader (sent only when it changed). */
+  private void reportToLeader() {
+    leaderLink.report(
+        PeerReport.newBuilder()
+            .setReplica(config.leaderElection().identity())
+            .setConnectedEnvoys(xds.syncedClients())
+            .addAllRoutable(new TreeSet<>(xds.routableModels()))
+            .build());
   }
 
   /**
@@ -339,9 +362,7 @@ public final class Reconciler implements ActivationHandler {
               v.replicas().ready(),
               modelState.statusName()));
       endpoints.add(new ModelEndpoints(v.key(), v.endpoints()));
-      published.add(
-          ModelStates.toProto(
-              v, modelState, refusal, xds.isRoutable(v.key()), v.replicas().ready()));
+      published.add(ModelStates.toProto(v, modelState, refusal, false, v.replicas().ready()));
     }
     if (writing) {
       for (BudgetDecision bd : decision.budgets().values()) {
@@ -353,12 +374,28 @@ public final class Reconciler implements ActivationHandler {
     }
     outcomes = Map.copyOf(newOutcomes);
     xds.update(endpoints);
+    if (!leader) {
+      reportToLeader();
+    }
     // Routability may have changed with this update; read it again for the published states.
+    Predicate<String> routable = peers.combine(xds.routableModels(), xds.syncedClients());
     List<dev.inferencebudget.proto.v1.ModelState> withRoutable = new ArrayList<>();
     for (dev.inferencebudget.proto.v1.ModelState s : published) {
-      withRoutable.add(s.toBuilder().setRoutable(xds.isRoutable(s.getKey())).build());
+      boolean isRoutable = routable.test(s.getKey());
+      if (isRoutable) {
+        pending.remove(s.getKey());
+        Instant started = coldStartsOpen.remove(s.getKey());
+        if (started != null) {
+          metrics.coldStart(s.getKey(), Duration.between(started, now));
+        }
+      }
+      withRoutable.add(
+          s.getRoutable() == isRoutable ? s : s.toBuilder().setRoutable(isRoutable).build());
     }
-    publisher.publish(withRoutable);
+    // A standby republishes the leader's states while it receives them (LeaderLink).
+    if (!leaderLink.relaying()) {
+      publisher.publish(withRoutable);
+    }
     metrics.models(figures);
     Map<String, long[]> budgetFigures = new TreeMap<>();
     decision

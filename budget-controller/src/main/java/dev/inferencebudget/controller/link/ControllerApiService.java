@@ -6,6 +6,7 @@ import dev.inferencebudget.proto.v1.BudgetControllerGrpc;
 import dev.inferencebudget.proto.v1.BudgetRefusal;
 import dev.inferencebudget.proto.v1.LoadReport;
 import dev.inferencebudget.proto.v1.ModelStates;
+import dev.inferencebudget.proto.v1.PeerReport;
 import dev.inferencebudget.proto.v1.ReportLoadResponse;
 import dev.inferencebudget.proto.v1.WatchModelStatesRequest;
 import io.grpc.Status;
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * <p>Model-state streams are flow-controlled and coalescing: a slow ext-proc replica is never sent
  * a backlog, only the newest snapshot once it can take one (each snapshot is whole, so skipping
  * intermediate ones loses nothing).
+ *
+ * <p>On a standby, activations and load reports are also passed on to the leader ({@link
+ * LeaderLink}); on the leader, {@code SyncPeer} takes the standbys' routability reports ({@link
+ * PeerRoutability}) and streams them the model states.
  */
 public final class ControllerApiService extends BudgetControllerGrpc.BudgetControllerImplBase {
 
@@ -33,16 +38,37 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
   private final LoadAggregator loads;
   private final ActivationHandler activations;
   private final Clock clock;
+  private final LeaderLink leader;
+  private final PeerRoutability peers;
 
+  /** A single controller replica: nothing to forward, no peers. */
   public ControllerApiService(
       ModelStatePublisher publisher,
       LoadAggregator loads,
       ActivationHandler activations,
       Clock clock) {
+    this(
+        publisher,
+        loads,
+        activations,
+        clock,
+        new LeaderLink(states -> {}),
+        new PeerRoutability(() -> {}));
+  }
+
+  public ControllerApiService(
+      ModelStatePublisher publisher,
+      LoadAggregator loads,
+      ActivationHandler activations,
+      Clock clock,
+      LeaderLink leader,
+      PeerRoutability peers) {
     this.publisher = Objects.requireNonNull(publisher, "publisher");
     this.loads = Objects.requireNonNull(loads, "loads");
     this.activations = Objects.requireNonNull(activations, "activations");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.leader = Objects.requireNonNull(leader, "leader");
+    this.peers = Objects.requireNonNull(peers, "peers");
   }
 
   @Override
@@ -70,6 +96,7 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
       public void onNext(LoadReport report) {
         replica = report.getReplica();
         loads.accept(report, this);
+        leader.forwardReport(this, report);
       }
 
       @Override
@@ -78,6 +105,7 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
         if (replica != null) {
           loads.forget(replica, this);
         }
+        leader.endReports(this);
       }
 
       @Override
@@ -85,6 +113,7 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
         if (replica != null) {
           loads.forget(replica, this);
         }
+        leader.endReports(this);
         responseObserver.onNext(ReportLoadResponse.getDefaultInstance());
         responseObserver.onCompleted();
       }
@@ -104,6 +133,7 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
             ? Instant.ofEpochSecond(
                 request.getRequestedAt().getSeconds(), request.getRequestedAt().getNanos())
             : clock.instant();
+    // Recorded here too: a standby that becomes the leader applies it.
     ActivationHandler.Outcome outcome;
     try {
       outcome = activations.activate(request.getKey(), request.getReplica(), requestedAt);
@@ -116,8 +146,65 @@ public final class ControllerApiService extends BudgetControllerGrpc.BudgetContr
           Status.INTERNAL.withDescription("activation failed: " + e.getMessage()).asException());
       return;
     }
-    responseObserver.onNext(toProto(outcome));
-    responseObserver.onCompleted();
+    ActivationResponse local = toProto(outcome);
+    var forwarded = leader.forwardActivation(request);
+    if (forwarded.isEmpty()) {
+      responseObserver.onNext(local);
+      responseObserver.onCompleted();
+      return;
+    }
+    // The leader decides; if it cannot be reached, this replica's answer from its own last
+    // decision stands (the ext-proc's held count still reaches the leader in load reports).
+    forwarded
+        .get()
+        .whenComplete(
+            (answer, error) -> {
+              if (error != null) {
+                log.debug("activation of {} not forwarded: {}", request.getKey(), error.toString());
+              }
+              responseObserver.onNext(error == null ? answer : local);
+              responseObserver.onCompleted();
+            });
+  }
+
+  @Override
+  public StreamObserver<PeerReport> syncPeer(StreamObserver<ModelStates> responseObserver) {
+    ServerCallStreamObserver<ModelStates> call =
+        (ServerCallStreamObserver<ModelStates>) responseObserver;
+    CoalescingSender sender = new CoalescingSender(call);
+    call.setOnReadyHandler(sender::drain);
+    AutoCloseable subscription = publisher.subscribe(sender::offer);
+    return new StreamObserver<>() {
+      private String replica;
+
+      @Override
+      public void onNext(PeerReport report) {
+        replica = report.getReplica();
+        peers.accept(report, this);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        ended();
+      }
+
+      @Override
+      public void onCompleted() {
+        ended();
+        try {
+          responseObserver.onCompleted();
+        } catch (IllegalStateException e) {
+          // cancelled meanwhile
+        }
+      }
+
+      private void ended() {
+        closeQuietly(subscription);
+        if (replica != null) {
+          peers.forget(replica, this);
+        }
+      }
+    };
   }
 
   static ActivationResponse toProto(ActivationHandler.Outcome outcome) {

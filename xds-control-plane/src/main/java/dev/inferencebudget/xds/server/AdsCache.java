@@ -186,6 +186,19 @@ public final class AdsCache implements ConfigWatcher, DiscoveryServerCallbacks {
   }
 
   /** The connected clients and what each has ACKed. */
+  /** How many connected clients have finished their initial sync (cheap: no copies). */
+  public int syncedClients() {
+    synchronized (lock) {
+      int synced = 0;
+      for (Client client : clients.values()) {
+        if (client.synced) {
+          synced++;
+        }
+      }
+      return synced;
+    }
+  }
+
   public List<ClientAcks> clients() {
     synchronized (lock) {
       List<ClientAcks> result = new ArrayList<>();
