@@ -170,13 +170,21 @@ class HelmChartTest {
         .containsExactly("metadata.namespace");
     Role leases = chart.one(Role.class, CONTROLLER + "-leader-election");
     assertThat(leases.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
-    assertThat(leases.getRules())
-        .singleElement()
+    assertThat(leases.getRules()).hasSize(2);
+    assertThat(leases.getRules().get(0))
         .satisfies(
             rule -> {
               assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io");
               assertThat(rule.getResources()).containsExactly("leases");
               assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "create", "patch");
+            });
+    // standbys read the Lease holder's Pod (its IP) to forward to the leader
+    assertThat(leases.getRules().get(1))
+        .satisfies(
+            rule -> {
+              assertThat(rule.getApiGroups()).containsExactly("");
+              assertThat(rule.getResources()).containsExactly("pods");
+              assertThat(rule.getVerbs()).containsExactly("get");
             });
     assertThat(chart.all(PodDisruptionBudget.class)).hasSize(2);
     assertThat(chart.kinds()).doesNotContain("NetworkPolicy", "Certificate", "ConfigMap");
