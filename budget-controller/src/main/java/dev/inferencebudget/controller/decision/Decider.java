@@ -334,7 +334,8 @@ public final class Decider {
             reasons,
             p.idle.keepAlive(),
             granted > 0 ? p.idle.idleDeadline() : Optional.empty(),
-            coldStart);
+            coldStart,
+            p.idle.mode() == IdleLayer.Mode.ACTIVE ? Optional.empty() : p.idle.idleSince());
     p.memory =
         new ModelMemory(
             granted,

@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param keepAlive the keep-alive in force (fixed, or learned by the adaptive policy)
  * @param idleDeadline when the model will scale to its floor if no request arrives
  * @param coldStartStartedAt when the running cold start began (persist in status)
+ * @param idleSince when the model last became idle (the later of its last request and the last
+ *     sample that showed it busy); empty while a request is held, in flight or queued. Persist it:
+ *     the idle timer runs from it
  */
 public record ModelDecision(
     String modelKey,
@@ -33,7 +36,8 @@ public record ModelDecision(
     List<Reason> reasons,
     Duration keepAlive,
     Optional<Instant> idleDeadline,
-    Optional<Instant> coldStartStartedAt) {
+    Optional<Instant> coldStartStartedAt,
+    Optional<Instant> idleSince) {
 
   public ModelDecision {
     Objects.requireNonNull(modelKey, "modelKey");
@@ -44,6 +48,7 @@ public record ModelDecision(
     Objects.requireNonNull(keepAlive, "keepAlive");
     Objects.requireNonNull(idleDeadline, "idleDeadline");
     Objects.requireNonNull(coldStartStartedAt, "coldStartStartedAt");
+    Objects.requireNonNull(idleSince, "idleSince");
   }
 
   public boolean replicasChanged() {

@@ -56,11 +56,27 @@ public record ModelMemory(
       Optional<Instant> lastRequestTime,
       Optional<KeepAliveHistogram> histogram,
       Optional<Instant> coldStartStartedAt) {
+    return restored(
+        desiredReplicas, state, lastRequestTime, Optional.empty(), histogram, coldStartStartedAt);
+  }
+
+  /**
+   * As above, plus when the model last became idle ({@link ModelDecision#idleSince()}): restored as
+   * the last time it was seen busy, so a restart in the middle of an idle period neither restarts
+   * nor shortens the idle timer.
+   */
+  public static ModelMemory restored(
+      int desiredReplicas,
+      ModelState state,
+      Optional<Instant> lastRequestTime,
+      Optional<Instant> idleSince,
+      Optional<KeepAliveHistogram> histogram,
+      Optional<Instant> coldStartStartedAt) {
     return new ModelMemory(
         desiredReplicas,
         state,
         lastRequestTime,
-        Optional.empty(),
+        idleSince,
         histogram,
         List.of(),
         Optional.empty(),

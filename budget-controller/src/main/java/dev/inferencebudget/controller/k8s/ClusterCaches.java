@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +37,9 @@ public final class ClusterCaches implements AutoCloseable {
   private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
   private final List<SharedIndexInformer<HorizontalPodAutoscaler>> hpas = new ArrayList<>();
 
+  /** Index of pods by each of their labels ({@code namespace/key=value}). */
+  static final String POD_LABELS = "labels";
+
   public ClusterCaches(KubernetesClient client, List<String> namespaces, Runnable onChange) {
     this.client = Objects.requireNonNull(client, "client");
     this.namespaces = List.copyOf(Objects.requireNonNull(namespaces, "namespaces"));
@@ -48,6 +52,9 @@ public final class ClusterCaches implements AutoCloseable {
     inform(BudgetedModel.class, models);
     inform(Deployment.class, deployments);
     inform(Pod.class, pods);
+    for (SharedIndexInformer<Pod> informer : pods) {
+      informer.addIndexers(Map.of(POD_LABELS, ClusterCaches::labelIndex));
+    }
     inform(HorizontalPodAutoscaler.class, hpas);
     List<CompletableFuture<?>> synced = new ArrayList<>();
     for (List<? extends SharedIndexInformer<?>> list :
@@ -117,6 +124,38 @@ public final class ClusterCaches implements AutoCloseable {
 
   public List<Pod> pods(String namespace) {
     return inNamespace(pods, namespace);
+  }
+
+  /**
+   * The pods in {@code namespace} whose labels include every entry of {@code matchLabels}; none for
+   * an empty selector (a Deployment always has one). Looked up by index, not by a namespace scan.
+   */
+  public List<Pod> pods(String namespace, Map<String, String> matchLabels) {
+    if (matchLabels == null || matchLabels.isEmpty()) {
+      return List.of();
+    }
+    Map.Entry<String, String> first = matchLabels.entrySet().iterator().next();
+    String indexKey = namespace + "/" + first.getKey() + "=" + first.getValue();
+    List<Pod> out = new ArrayList<>();
+    for (SharedIndexInformer<Pod> informer : pods) {
+      for (Pod p : informer.getIndexer().byIndex(POD_LABELS, indexKey)) {
+        Map<String, String> labels = p.getMetadata().getLabels();
+        if (labels != null && labels.entrySet().containsAll(matchLabels.entrySet())) {
+          out.add(p);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> labelIndex(Pod p) {
+    Map<String, String> labels = p.getMetadata().getLabels();
+    if (labels == null || labels.isEmpty()) {
+      return List.of();
+    }
+    List<String> keys = new ArrayList<>(labels.size());
+    labels.forEach((k, v) -> keys.add(p.getMetadata().getNamespace() + "/" + k + "=" + v));
+    return keys;
   }
 
   public List<HorizontalPodAutoscaler> horizontalPodAutoscalers(String namespace) {

@@ -1,8 +1,10 @@
 package dev.inferencebudget.controller.k8s;
 
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelSpec;
+import dev.inferencebudget.controller.api.v1alpha1.IdleGapHistogram;
 import dev.inferencebudget.controller.api.v1alpha1.InferenceBudgetSpec;
 import dev.inferencebudget.controller.decision.BudgetSpec;
+import dev.inferencebudget.controller.decision.KeepAliveHistogram;
 import dev.inferencebudget.controller.decision.KeepAlivePolicy;
 import dev.inferencebudget.controller.decision.ModelSpec;
 import dev.inferencebudget.controller.decision.ScalingSpec;
@@ -10,7 +12,10 @@ import dev.inferencebudget.controller.decision.Schedule;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Converts the custom resources' specs into the decision core's values at the edge. Throws {@link
@@ -31,6 +36,39 @@ final class EdgeConversion {
           case NEVER -> BudgetSpec.Preemption.NEVER;
           default -> BudgetSpec.Preemption.IDLE_LOWER_PRIORITY;
         });
+  }
+
+  /** The learned idle gaps as status keeps them (sparse). */
+  static IdleGapHistogram idleGaps(KeepAliveHistogram h) {
+    Map<String, Long> counts = new TreeMap<>();
+    long[] c = h.counts();
+    for (int i = 0; i < c.length; i++) {
+      if (c[i] > 0) {
+        counts.put(Integer.toString(i), c[i]);
+      }
+    }
+    return new IdleGapHistogram(h.bucketWidth().toSeconds(), c.length, counts, h.outOfBounds());
+  }
+
+  /**
+   * The histogram a status kept; empty when it is absent or malformed (the decision core then
+   * starts learning afresh, which is safe).
+   */
+  static Optional<KeepAliveHistogram> keepAliveHistogram(IdleGapHistogram s) {
+    if (s == null || s.bucketWidthSeconds() == null || s.buckets() == null) {
+      return Optional.empty();
+    }
+    try {
+      long[] counts = new long[s.buckets()];
+      s.counts().forEach((index, count) -> counts[Integer.parseInt(index)] = count);
+      return Optional.of(
+          new KeepAliveHistogram(
+              Duration.ofSeconds(s.bucketWidthSeconds()),
+              counts,
+              s.outOfRange() == null ? 0 : s.outOfRange()));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   static ModelSpec modelSpec(String key, String namespace, BudgetedModelSpec spec) {

@@ -14,6 +14,7 @@ import dev.inferencebudget.controller.decision.Decider;
 import dev.inferencebudget.controller.decision.DeciderState;
 import dev.inferencebudget.controller.decision.Decision;
 import dev.inferencebudget.controller.decision.FleetState;
+import dev.inferencebudget.controller.decision.KeepAliveHistogram;
 import dev.inferencebudget.controller.decision.LoadSample;
 import dev.inferencebudget.controller.decision.ModelDecision;
 import dev.inferencebudget.controller.decision.ModelMemory;
@@ -23,6 +24,7 @@ import dev.inferencebudget.controller.decision.PendingActivation;
 import dev.inferencebudget.controller.decision.Reason;
 import dev.inferencebudget.controller.decision.ReplicaCounts;
 import dev.inferencebudget.controller.k8s.route.HttpRouteReconciler;
+import dev.inferencebudget.controller.k8s.route.RouteAcceptance;
 import dev.inferencebudget.controller.link.ActivationHandler;
 import dev.inferencebudget.controller.link.LeaderLink;
 import dev.inferencebudget.controller.link.LoadAggregator;
@@ -118,6 +120,10 @@ public final class Reconciler implements ActivationHandler {
   private final Map<String, Long> arrivalsSeen = new HashMap<>();
   private final Map<String, LastWrite> lastWrites = new HashMap<>();
   private final Map<String, Instant> coldStartsOpen = new HashMap<>();
+  private final Map<String, ConvertedSpec> convertedSpecs = new HashMap<>();
+  private final Map<String, BuiltState> builtStates = new HashMap<>();
+  private final Map<String, StatusInput> unchangedStatuses = new HashMap<>();
+  private List<ModelEndpoints> lastEndpoints = List.of();
   private ScheduledFuture<?> timer;
 
   // Shared with gRPC threads.
@@ -335,7 +341,6 @@ public final class Reconciler implements ActivationHandler {
     Map<String, ModelOutcome> newOutcomes = new HashMap<>();
     Map<String, ControllerMetrics.ModelFigures> figures = new TreeMap<>();
     List<ModelEndpoints> endpoints = new ArrayList<>();
-    List<dev.inferencebudget.proto.v1.ModelState> published = new ArrayList<>();
     for (ModelView v : views) {
       Optional<ModelDecision> d = Optional.ofNullable(decision.models().get(v.key()));
       if (writing) {
@@ -362,35 +367,43 @@ public final class Reconciler implements ActivationHandler {
               v.replicas().ready(),
               modelState.statusName()));
       endpoints.add(new ModelEndpoints(v.key(), v.endpoints()));
-      published.add(ModelStates.toProto(v, modelState, refusal, false, v.replicas().ready()));
     }
     if (writing) {
+      Map<String, List<ModelView>> viewsByBudget = new HashMap<>();
+      for (ModelView v : views) {
+        if (v.decided()) {
+          viewsByBudget.computeIfAbsent(v.spec().get().budgetKey(), k -> new ArrayList<>()).add(v);
+        }
+      }
       for (BudgetDecision bd : decision.budgets().values()) {
         InferenceBudget b = budgetsByKey.get(bd.budgetKey());
         if (b != null) {
-          applyBudget(b, bd, views, decision, now);
+          applyBudget(b, bd, viewsByBudget.getOrDefault(bd.budgetKey(), List.of()), decision, now);
         }
       }
     }
     outcomes = Map.copyOf(newOutcomes);
-    xds.update(endpoints);
+    // The xDS diff over every model costs more than comparing the lists when nothing changed.
+    if (!endpoints.equals(lastEndpoints)) {
+      xds.update(endpoints);
+      lastEndpoints = endpoints;
+    }
     if (!leader) {
       reportToLeader();
     }
     // Routability may have changed with this update; read it again for the published states.
     Predicate<String> routable = peers.combine(xds.routableModels(), xds.syncedClients());
     List<dev.inferencebudget.proto.v1.ModelState> withRoutable = new ArrayList<>();
-    for (dev.inferencebudget.proto.v1.ModelState s : published) {
-      boolean isRoutable = routable.test(s.getKey());
+    for (ModelView v : views) {
+      boolean isRoutable = routable.test(v.key());
       if (isRoutable) {
-        pending.remove(s.getKey());
-        Instant started = coldStartsOpen.remove(s.getKey());
+        pending.remove(v.key());
+        Instant started = coldStartsOpen.remove(v.key());
         if (started != null) {
-          metrics.coldStart(s.getKey(), Duration.between(started, now));
+          metrics.coldStart(v.key(), Duration.between(started, now));
         }
       }
-      withRoutable.add(
-          s.getRoutable() == isRoutable ? s : s.toBuilder().setRoutable(isRoutable).build());
+      withRoutable.add(protoState(v, newOutcomes.get(v.key()), isRoutable));
     }
     // A standby republishes the leader's states while it receives them (LeaderLink).
     if (!leaderLink.relaying()) {
@@ -404,6 +417,9 @@ public final class Reconciler implements ActivationHandler {
             (k, bd) -> budgetFigures.put(k, new long[] {bd.reservedBytes(), bd.gpuMemoryBytes()}));
     metrics.budgets(budgetFigures);
     pending.keySet().removeIf(k -> !newOutcomes.containsKey(k));
+    convertedSpecs.keySet().removeIf(k -> !newOutcomes.containsKey(k));
+    builtStates.keySet().removeIf(k -> !newOutcomes.containsKey(k));
+    unchangedStatuses.keySet().removeIf(k -> !newOutcomes.containsKey(k));
     return decision.nextDecisionAt();
   }
 
@@ -422,16 +438,14 @@ public final class Reconciler implements ActivationHandler {
         }
       }
     }
-    Optional<dev.inferencebudget.controller.decision.ModelSpec> decisionSpec = Optional.empty();
-    Optional<ModelView.Problem> problem = Optional.empty();
-    try {
-      decisionSpec = Optional.of(EdgeConversion.modelSpec(key, ns, spec));
-    } catch (IllegalArgumentException | NullPointerException e) {
-      problem =
-          Optional.of(
-              new ModelView.Problem(
-                  SPEC_VALID, "InvalidSpec", "spec cannot be used: " + e.getMessage()));
+    ConvertedSpec converted = convertedSpecs.get(key);
+    if (converted == null || converted.spec() != spec) {
+      converted = convert(key, ns, spec);
+      convertedSpecs.put(key, converted);
     }
+    Optional<dev.inferencebudget.controller.decision.ModelSpec> decisionSpec =
+        converted.converted();
+    Optional<ModelView.Problem> problem = converted.problem();
     String target = spec == null || spec.targetRef() == null ? null : spec.targetRef().name();
     Optional<Deployment> deployment =
         target == null ? Optional.empty() : caches.deployment(ns, target);
@@ -463,10 +477,7 @@ public final class Reconciler implements ActivationHandler {
           d.getSpec() == null || d.getSpec().getSelector() == null
               ? Map.of()
               : d.getSpec().getSelector().getMatchLabels();
-      for (Pod p : caches.pods(ns)) {
-        if (!matches(selector, p)) {
-          continue;
-        }
+      for (Pod p : caches.pods(ns, selector)) {
         boolean isReady = podReady(p);
         if (p.getMetadata().getDeletionTimestamp() != null) {
           terminating++;
@@ -492,6 +503,87 @@ public final class Reconciler implements ActivationHandler {
     }
     return new ModelView(
         key, m, decisionSpec, deployment, counts, endpoints, nodes, writer, problem, conflicting);
+  }
+
+  /** Edge conversion of a spec; cached per model because it parses durations and quantities. */
+  private record ConvertedSpec(
+      BudgetedModelSpec spec,
+      Optional<dev.inferencebudget.controller.decision.ModelSpec> converted,
+      Optional<ModelView.Problem> problem) {}
+
+  private static ConvertedSpec convert(String key, String ns, BudgetedModelSpec spec) {
+    try {
+      return new ConvertedSpec(
+          spec, Optional.of(EdgeConversion.modelSpec(key, ns, spec)), Optional.empty());
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return new ConvertedSpec(
+          spec,
+          Optional.empty(),
+          Optional.of(
+              new ModelView.Problem(
+                  SPEC_VALID, "InvalidSpec", "spec cannot be used: " + e.getMessage())));
+    }
+  }
+
+  /** Compares a cached object by identity: the informer replaces an object when it changes. */
+  private record Identity(Object of) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Identity other && other.of == of;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(of);
+    }
+  }
+
+  /** What a model's status is built from (besides the clock, which only stamps transitions). */
+  private record StatusInput(
+      Identity resource,
+      Optional<ModelDecision> decision,
+      Optional<ModelView.Problem> problem,
+      Instant lastScaleTime,
+      Instant lastRequest,
+      Optional<KeepAliveHistogram> histogram,
+      ReplicaCounts replicas,
+      List<String> nodes,
+      Optional<String> externalWriter,
+      List<String> conflictingNames,
+      boolean targetFound,
+      Optional<RouteAcceptance.Verdict> routeVerdict) {}
+
+  /** What a published model state is built from; an equal input reuses the built proto. */
+  private record StateInput(
+      Identity spec,
+      ModelOutcome outcome,
+      boolean routable,
+      int readyReplicas,
+      List<Endpoint> endpoints,
+      List<String> conflictingNames) {}
+
+  private record BuiltState(StateInput input, dev.inferencebudget.proto.v1.ModelState proto) {}
+
+  private dev.inferencebudget.proto.v1.ModelState protoState(
+      ModelView v, ModelOutcome outcome, boolean routable) {
+    StateInput input =
+        new StateInput(
+            new Identity(v.resource().getSpec()),
+            outcome,
+            routable,
+            v.replicas().ready(),
+            v.endpoints(),
+            v.conflictingNames());
+    BuiltState built = builtStates.get(v.key());
+    if (built == null || !built.input().equals(input)) {
+      built =
+          new BuiltState(
+              input,
+              ModelStates.toProto(
+                  v, outcome.state(), outcome.refusal(), routable, v.replicas().ready()));
+      builtStates.put(v.key(), built);
+    }
+    return built.proto();
   }
 
   /**
@@ -595,7 +687,8 @@ public final class Reconciler implements ActivationHandler {
               desired,
               st,
               Optional.ofNullable(s.lastRequestTime()),
-              Optional.empty(),
+              Optional.ofNullable(s.idleSince()),
+              EdgeConversion.keepAliveHistogram(s.idleGaps()),
               Optional.ofNullable(s.coldStartTime())));
     }
     Map<String, Boolean> above = new TreeMap<>();
@@ -678,10 +771,34 @@ public final class Reconciler implements ActivationHandler {
               + "; ext-proc does not route them here");
     }
     Instant lastRequest = state.model(v.key()).flatMap(ModelMemory::lastRequestSeen).orElse(null);
+    Optional<KeepAliveHistogram> histogram = state.model(v.key()).flatMap(ModelMemory::histogram);
+    // Building and comparing 2,000 statuses is a large part of a settled cycle: when the cached
+    // resource is the same object and nothing the status is built from changed since a cycle that
+    // found nothing to write, there is still nothing to write.
+    StatusInput input =
+        new StatusInput(
+            new Identity(m),
+            decision,
+            problem,
+            lastScaleTime,
+            lastRequest,
+            histogram,
+            v.replicas(),
+            v.nodes(),
+            v.externalWriter(),
+            v.conflictingNames(),
+            v.deployment().isPresent(),
+            routes.verdict(m));
+    if (input.equals(unchangedStatuses.get(v.key()))) {
+      return;
+    }
     BudgetedModelStatus next =
-        StatusBuilder.model(v, decision, problem, lastScaleTime, lastRequest, now);
+        StatusBuilder.model(v, decision, problem, lastScaleTime, lastRequest, histogram, now);
     next = routes.withCondition(m, next, now);
-    if (!next.equals(old)) {
+    if (next.equals(old)) {
+      unchangedStatuses.put(v.key(), input);
+    } else {
+      unchangedStatuses.remove(v.key());
       try {
         statusWriter.model(m, next);
       } catch (KubernetesClientException e) {
@@ -728,22 +845,6 @@ public final class Reconciler implements ActivationHandler {
   /** A Deployment's {@code spec.replicas}; Kubernetes defaults an unset value to 1. */
   private static int specReplicas(Deployment d) {
     return d.getSpec() == null || d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
-  }
-
-  private static boolean matches(Map<String, String> selector, Pod p) {
-    if (selector == null || selector.isEmpty()) {
-      return false;
-    }
-    Map<String, String> labels = p.getMetadata().getLabels();
-    if (labels == null) {
-      return false;
-    }
-    for (Map.Entry<String, String> e : selector.entrySet()) {
-      if (!e.getValue().equals(labels.get(e.getKey()))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean podReady(Pod p) {

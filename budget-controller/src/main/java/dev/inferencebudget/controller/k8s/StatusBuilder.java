@@ -8,6 +8,7 @@ import dev.inferencebudget.controller.api.v1alpha1.InferenceBudget;
 import dev.inferencebudget.controller.api.v1alpha1.InferenceBudgetStatus;
 import dev.inferencebudget.controller.api.v1alpha1.ModelReservation;
 import dev.inferencebudget.controller.decision.BudgetDecision;
+import dev.inferencebudget.controller.decision.KeepAliveHistogram;
 import dev.inferencebudget.controller.decision.ModelDecision;
 import dev.inferencebudget.controller.decision.ModelState;
 import java.time.Instant;
@@ -29,6 +30,7 @@ final class StatusBuilder {
       Optional<ModelView.Problem> problem,
       Instant lastScaleTime,
       Instant lastRequestTime,
+      Optional<KeepAliveHistogram> histogram,
       Instant now) {
     BudgetedModel m = v.resource();
     BudgetedModelStatus old = m.getStatus();
@@ -99,8 +101,9 @@ final class StatusBuilder {
         null,
         lastRequest,
         decision.flatMap(ModelDecision::coldStartStartedAt).orElse(null),
-        null,
+        decision.flatMap(ModelDecision::idleSince).orElse(null),
         decision.flatMap(ModelDecision::idleDeadline).orElse(null),
+        histogram.map(EdgeConversion::idleGaps).orElse(old == null ? null : old.idleGaps()),
         lastScaleTime,
         nodes,
         c.build());

@@ -5,6 +5,7 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ public final class ControllerMetrics {
   private final Counter conflicts;
 
   private final Set<String> knownBudgets = new HashSet<>();
-  private final Set<String> knownModels = new HashSet<>();
+  private final Map<String, ModelFigures> knownModels = new HashMap<>();
 
   public ControllerMetrics(PrometheusRegistry registry, List<String> stateNames) {
     Objects.requireNonNull(registry, "registry");
@@ -122,7 +123,7 @@ public final class ControllerMetrics {
 
   /** Sets the model gauges; models missing from {@code figures} are removed. */
   public synchronized void models(Map<String, ModelFigures> figures) {
-    for (String gone : difference(knownModels, figures.keySet())) {
+    for (String gone : difference(knownModels.keySet(), figures.keySet())) {
       modelDesiredReplicas.remove(gone);
       modelReadyReplicas.remove(gone);
       for (String s : stateNames) {
@@ -131,6 +132,10 @@ public final class ControllerMetrics {
     }
     figures.forEach(
         (model, f) -> {
+          // Label lookups for thousands of models each cycle add up: set only what changed.
+          if (f.equals(knownModels.get(model))) {
+            return;
+          }
           modelDesiredReplicas.labelValues(model).set(f.desiredReplicas());
           modelReadyReplicas.labelValues(model).set(f.readyReplicas());
           for (String s : stateNames) {
@@ -138,7 +143,7 @@ public final class ControllerMetrics {
           }
         });
     knownModels.clear();
-    knownModels.addAll(figures.keySet());
+    knownModels.putAll(figures);
   }
 
   public void coldStart(String model, Duration activationToRoutable) {

@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -133,12 +135,25 @@ class ControllerScaleBenchmarkIT {
           clock.advance(Duration.ofSeconds(1));
           c.reconciler().cycleAndWait();
         }
+        // The machine is shared: wall time varies with the load, the reconciler thread's CPU time
+        // much less, so both are reported.
+        long reconcilerThread =
+            Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("ibc-reconciler-bench"))
+                .findFirst()
+                .orElseThrow()
+                .getId();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         List<Long> micros = new ArrayList<>();
+        List<Long> cpuMicros = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
           clock.advance(Duration.ofSeconds(1));
+          long cpuBefore = threads.getThreadCpuTime(reconcilerThread);
           micros.add(c.reconciler().cycleAndWait().toNanos() / 1000);
+          cpuMicros.add((threads.getThreadCpuTime(reconcilerThread) - cpuBefore) / 1000);
         }
         micros.sort(Long::compare);
+        cpuMicros.sort(Long::compare);
         for (int i = 0; i < 3; i++) {
           System.gc();
           Thread.sleep(200);
@@ -150,6 +165,8 @@ class ControllerScaleBenchmarkIT {
                 "controller scale benchmark: %d models, %d budgets, %d running replicas%n"
                     + "  created objects in %d s; first full status write in %d s%n"
                     + "  settled decision cycle: p50 %.1f ms, p95 %.1f ms, max %.1f ms (50 cycles)%n"
+                    + "  reconciler thread CPU per cycle: p50 %.1f ms, p95 %.1f ms%n"
+                    + "  load average at the end: %.1f%n"
                     + "  heap used after GC (controller + mock API server + its store, one JVM): %d MB",
                 total,
                 BUDGETS,
@@ -159,6 +176,9 @@ class ControllerScaleBenchmarkIT {
                 micros.get(micros.size() / 2) / 1000.0,
                 micros.get(micros.size() * 95 / 100) / 1000.0,
                 micros.get(micros.size() - 1) / 1000.0,
+                cpuMicros.get(cpuMicros.size() / 2) / 1000.0,
+                cpuMicros.get(cpuMicros.size() * 95 / 100) / 1000.0,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 heapMb);
         assertThat(micros).isNotEmpty();
         return report;

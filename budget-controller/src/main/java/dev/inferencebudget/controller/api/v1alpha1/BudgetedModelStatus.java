@@ -27,6 +27,7 @@ import java.util.List;
  *     busy
  * @param scaleToZeroTime when the idle timer will scale the model to zero under its keep-alive
  *     policy; absent when no timer runs
+ * @param idleGaps the adaptive keep-alive's learned idle gaps (absent for a fixed keep-alive)
  * @param lastScaleTime when the controller last changed the target's replicas
  * @param lastNodes the nodes the model's replicas last ran on, for node warmth (most recent first)
  * @param conditions standard Kubernetes conditions (for example {@code Ready}, {@code
@@ -55,6 +56,9 @@ public record BudgetedModelStatus(
     @JsonPropertyDescription(
             "When the idle timer will scale the model to zero; absent when no timer runs.")
         Instant scaleToZeroTime,
+    @JsonPropertyDescription(
+            "The adaptive keep-alive's learned idle gaps (restored after a controller restart).")
+        IdleGapHistogram idleGaps,
     @JsonPropertyDescription("When the controller last changed the target's replicas.")
         Instant lastScaleTime,
     @JsonPropertyDescription(
@@ -81,6 +85,7 @@ public record BudgetedModelStatus(
         coldStartTime,
         idleSince,
         scaleToZeroTime,
+        idleGaps,
         lastScaleTime,
         lastNodes,
         conditions);

@@ -126,6 +126,7 @@ class ResourceSerializationTest {
             Instant.parse("2026-11-28T10:00:01Z"),
             null,
             null,
+            new IdleGapHistogram(60L, 240, java.util.Map.of("3", 12L), 1L),
             Instant.parse("2026-11-28T10:00:01Z"),
             List.of("gpu-node-1"),
             List.of(
