@@ -68,7 +68,11 @@ class ControllerRbacMatchesApiCallsIT {
       Map.of(
           "gateway.networking.k8s.io/httproutes",
           "HTTPRoutes generated for BudgetedModels with spec.route (issue 6, the gateway"
-              + " integration); this mock has no Gateway API resources to route to");
+              + " integration); this mock has no Gateway API resources to route to",
+          "/pods",
+          "get in the release namespace: a standby reads the Lease holder's Pod (its IP) to"
+              + " forward to the leader; this scenario runs one replica (budget-controller's"
+              + " HighAvailabilityIT covers forwarding)");
 
   /**
    * Paths every authenticated client may read (the built-in {@code system:discovery} ClusterRole);
