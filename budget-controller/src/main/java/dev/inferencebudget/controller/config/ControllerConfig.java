@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param startupGrace after becoming the leader (a start, a restart, a failover) the controller
  *     waits this long before its first write, so that ext-proc replicas reconnect and report the
  *     requests they hold; without it a model held mid cold start looks idle
+ * @param gpuObservation how the GPU memory of ready replicas is observed (reported, never decided
+ *     on)
  */
 public record ControllerConfig(
     List<String> namespaces,
@@ -36,7 +38,30 @@ public record ControllerConfig(
     LeaderElection leaderElection,
     Duration eventDedupWindow,
     int conflictRetries,
-    Duration startupGrace) {
+    Duration startupGrace,
+    GpuObservation gpuObservation) {
+
+  /**
+   * Observing the GPU memory replicas use, from vLLM's {@code /metrics}.
+   *
+   * @param enabled whether to scrape at all
+   * @param period between two scrapes of every ready replica (slow: the value changes only when a
+   *     replica starts)
+   * @param timeout of one scrape
+   * @param gpuMemoryPerDeviceBytes the size of one GPU of the pool (vLLM reports the fraction it
+   *     claims, not bytes); 80 GiB, an A100/H100 80GB
+   */
+  public record GpuObservation(
+      boolean enabled, Duration period, Duration timeout, long gpuMemoryPerDeviceBytes) {
+    public GpuObservation {
+      Objects.requireNonNull(period, "period");
+      Objects.requireNonNull(timeout, "timeout");
+    }
+
+    public GpuObservation withPeriod(Duration newPeriod) {
+      return new GpuObservation(enabled, newPeriod, timeout, gpuMemoryPerDeviceBytes);
+    }
+  }
 
   /**
    * The Lease-based leader election.
@@ -108,6 +133,7 @@ public record ControllerConfig(
     Objects.requireNonNull(tick, "tick");
     Objects.requireNonNull(leaderElection, "leaderElection");
     Objects.requireNonNull(eventDedupWindow, "eventDedupWindow");
+    Objects.requireNonNull(gpuObservation, "gpuObservation");
     Objects.requireNonNull(startupGrace, "startupGrace");
   }
 
@@ -131,7 +157,8 @@ public record ControllerConfig(
             Duration.ofSeconds(2)),
         Duration.ofMinutes(10),
         5,
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        new GpuObservation(true, Duration.ofSeconds(30), Duration.ofSeconds(2), 80L << 30));
   }
 
   /** Returns this config, or throws naming the first invalid key. */
@@ -156,6 +183,14 @@ public record ControllerConfig(
     requirePositive("eventDedupWindow", eventDedupWindow);
     if (startupGrace.isNegative()) {
       throw new IllegalArgumentException("startupGrace = " + startupGrace + ", must be >= 0");
+    }
+    requirePositive("gpuObservation.period", gpuObservation.period());
+    requirePositive("gpuObservation.timeout", gpuObservation.timeout());
+    if (gpuObservation.gpuMemoryPerDeviceBytes() <= 0) {
+      throw new IllegalArgumentException(
+          "gpuObservation.gpuMemoryPerDeviceBytes = "
+              + gpuObservation.gpuMemoryPerDeviceBytes()
+              + ", must be > 0");
     }
     if (conflictRetries < 0) {
       throw new IllegalArgumentException("conflictRetries = " + conflictRetries + ", must be >= 0");
@@ -203,7 +238,24 @@ public record ControllerConfig(
         leaderElection,
         eventDedupWindow,
         conflictRetries,
-        startupGrace);
+        startupGrace,
+        gpuObservation);
+  }
+
+  public ControllerConfig withGpuObservation(GpuObservation newGpuObservation) {
+    return new ControllerConfig(
+        namespaces,
+        bindAddress,
+        xdsPort,
+        linkApiPort,
+        metricsPort,
+        debounce,
+        tick,
+        leaderElection,
+        eventDedupWindow,
+        conflictRetries,
+        startupGrace,
+        newGpuObservation);
   }
 
   public ControllerConfig withPorts(
@@ -219,7 +271,8 @@ public record ControllerConfig(
         leaderElection,
         eventDedupWindow,
         conflictRetries,
-        startupGrace);
+        startupGrace,
+        gpuObservation);
   }
 
   public ControllerConfig withLeaderElection(LeaderElection newLeaderElection) {
@@ -234,7 +287,8 @@ public record ControllerConfig(
         newLeaderElection,
         eventDedupWindow,
         conflictRetries,
-        startupGrace);
+        startupGrace,
+        gpuObservation);
   }
 
   public ControllerConfig withTiming(Duration newDebounce, Duration newTick) {
@@ -249,7 +303,8 @@ public record ControllerConfig(
         leaderElection,
         eventDedupWindow,
         conflictRetries,
-        startupGrace);
+        startupGrace,
+        gpuObservation);
   }
 
   public ControllerConfig withStartupGrace(Duration newStartupGrace) {
@@ -264,7 +319,8 @@ public record ControllerConfig(
         leaderElection,
         eventDedupWindow,
         conflictRetries,
-        newStartupGrace);
+        newStartupGrace,
+        gpuObservation);
   }
 
   private static void requirePort(String key, int port) {

@@ -10,6 +10,7 @@ import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
 import dev.inferencebudget.controller.link.PeerRoutability;
 import dev.inferencebudget.controller.metrics.ControllerMetrics;
+import dev.inferencebudget.controller.observe.GpuMemoryObserver;
 import dev.inferencebudget.xds.XdsControlPlane;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -18,6 +19,7 @@ import io.grpc.ServerCredentials;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -53,6 +55,7 @@ public final class BudgetController implements AutoCloseable {
   private final Reconciler reconciler;
   private final LeaderElection election;
   private final LeaderLink leaderLink;
+  private final GpuMemoryObserver gpuObserver;
   private final PeerRoutability peers;
   private final Clock clock;
   private volatile boolean leader;
@@ -143,6 +146,16 @@ public final class BudgetController implements AutoCloseable {
             peers);
     holder[0] = reconciler;
     String self = config.leaderElection().identity();
+    GpuMemoryObserver[] observerHolder = new GpuMemoryObserver[1];
+    this.gpuObserver =
+        new GpuMemoryObserver(
+            HttpClient.newBuilder().connectTimeout(config.gpuObservation().timeout()).build(),
+            config.gpuObservation().period(),
+            config.gpuObservation().timeout(),
+            config.gpuObservation().gpuMemoryPerDeviceBytes(),
+            reconciler::gpuTargets,
+            () -> reconciler.gpuMemoryObserved(observerHolder[0].observed()));
+    observerHolder[0] = gpuObserver;
     this.election =
         new LeaderElection(
             client,
@@ -181,6 +194,9 @@ public final class BudgetController implements AutoCloseable {
             serverCredentials);
     reconciler.requestCycle();
     election.start();
+    if (config.gpuObservation().enabled()) {
+      gpuObserver.start();
+    }
     return this;
   }
 
@@ -218,6 +234,11 @@ public final class BudgetController implements AutoCloseable {
     return leaderLink.relaying();
   }
 
+  /** The GPU memory observer (tests call {@code round()} instead of waiting for its period). */
+  public GpuMemoryObserver gpuObserver() {
+    return gpuObserver;
+  }
+
   public Reconciler reconciler() {
     return reconciler;
   }
@@ -236,6 +257,7 @@ public final class BudgetController implements AutoCloseable {
     closed = true;
     election.close();
     leaderLink.close();
+    gpuObserver.close();
     if (apiServer != null) {
       apiServer.close();
     }

@@ -3,6 +3,7 @@ package dev.inferencebudget.controller.k8s;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
 import dev.inferencebudget.controller.decision.ModelSpec;
 import dev.inferencebudget.controller.decision.ReplicaCounts;
+import dev.inferencebudget.controller.observe.GpuMemoryObserver;
 import dev.inferencebudget.xds.api.Endpoint;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.Optional;
  * @param externalWriter who else writes the target's replicas, if anyone
  * @param problem why the model is not decided (spec invalid, target missing), if so
  * @param conflictingNames model names another model claimed first
+ * @param readyReplicas the ready pods, for observing their GPU memory
  */
 record ModelView(
     String key,
@@ -33,7 +35,8 @@ record ModelView(
     List<String> nodes,
     Optional<String> externalWriter,
     Optional<Problem> problem,
-    List<String> conflictingNames) {
+    List<String> conflictingNames,
+    List<GpuMemoryObserver.Target> readyReplicas) {
 
   /** Why the model is left out of the decision. */
   record Problem(String conditionType, String reason, String message) {}

@@ -31,6 +31,7 @@ import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
 import dev.inferencebudget.controller.link.PeerRoutability;
 import dev.inferencebudget.controller.metrics.ControllerMetrics;
+import dev.inferencebudget.controller.observe.GpuMemoryObserver;
 import dev.inferencebudget.proto.v1.PeerReport;
 import dev.inferencebudget.xds.XdsControlPlane;
 import dev.inferencebudget.xds.api.Endpoint;
@@ -90,6 +91,7 @@ public final class Reconciler implements ActivationHandler {
   public static final String SINGLE_WRITER = "SingleWriter";
   public static final String MODEL_NAMES_UNIQUE = "ModelNamesUnique";
   public static final String SPEC_VALID = "SpecValid";
+  public static final String MEMORY_WITHIN_RESERVATION = "MemoryWithinReservation";
 
   /** Condition types of an InferenceBudget. */
   public static final String ABOVE_PROTECTION_THRESHOLD = "AboveProtectionThreshold";
@@ -131,6 +133,8 @@ public final class Reconciler implements ActivationHandler {
   private volatile Map<String, ModelOutcome> outcomes = Map.of();
   private final AtomicBoolean cycleQueued = new AtomicBoolean();
   private volatile Duration lastCycleTime = Duration.ZERO;
+  private volatile List<GpuMemoryObserver.Target> gpuTargets = List.of();
+  private volatile Map<String, Map<String, Long>> gpuReadings = Map.of();
 
   /** What an activation is answered from: the latest cycle's outcome of a model. */
   private record ModelOutcome(ModelState state, Optional<ActivationHandler.Refusal> refusal) {}
@@ -341,10 +345,13 @@ public final class Reconciler implements ActivationHandler {
     Map<String, ModelOutcome> newOutcomes = new HashMap<>();
     Map<String, ControllerMetrics.ModelFigures> figures = new TreeMap<>();
     List<ModelEndpoints> endpoints = new ArrayList<>();
+    Map<String, ObservedGpuMemory> observed = observedGpuMemory(views);
+    List<GpuMemoryObserver.Target> targets = new ArrayList<>();
     for (ModelView v : views) {
+      targets.addAll(v.readyReplicas());
       Optional<ModelDecision> d = Optional.ofNullable(decision.models().get(v.key()));
       if (writing) {
-        apply(v, d, now);
+        apply(v, d, Optional.ofNullable(observed.get(v.key())), now);
       }
       d.ifPresent(
           md -> md.coldStartStartedAt().ifPresent(t -> coldStartsOpen.putIfAbsent(v.key(), t)));
@@ -378,11 +385,18 @@ public final class Reconciler implements ActivationHandler {
       for (BudgetDecision bd : decision.budgets().values()) {
         InferenceBudget b = budgetsByKey.get(bd.budgetKey());
         if (b != null) {
-          applyBudget(b, bd, viewsByBudget.getOrDefault(bd.budgetKey(), List.of()), decision, now);
+          applyBudget(
+              b,
+              bd,
+              viewsByBudget.getOrDefault(bd.budgetKey(), List.of()),
+              decision,
+              observed,
+              now);
         }
       }
     }
     outcomes = Map.copyOf(newOutcomes);
+    gpuTargets = List.copyOf(targets);
     // The xDS diff over every model costs more than comparing the lists when nothing changed.
     if (!endpoints.equals(lastEndpoints)) {
       xds.update(endpoints);
@@ -410,6 +424,16 @@ public final class Reconciler implements ActivationHandler {
       publisher.publish(withRoutable);
     }
     metrics.models(figures);
+    Map<String, Long> observedByModel = new TreeMap<>();
+    Map<String, Long> observedByBudget = new TreeMap<>();
+    for (ModelView v : views) {
+      ObservedGpuMemory o = observed.get(v.key());
+      if (o != null) {
+        observedByModel.put(v.key(), o.bytes());
+        v.spec().ifPresent(spec -> observedByBudget.merge(spec.budgetKey(), o.bytes(), Long::sum));
+      }
+    }
+    metrics.observedGpuMemory(observedByModel, observedByBudget);
     Map<String, long[]> budgetFigures = new TreeMap<>();
     decision
         .budgets()
@@ -465,6 +489,7 @@ public final class Reconciler implements ActivationHandler {
     List<Endpoint> endpoints = List.of();
     List<String> nodes = List.of();
     Optional<String> writer = Optional.empty();
+    List<GpuMemoryObserver.Target> targets = new ArrayList<>();
     if (deployment.isPresent()) {
       Deployment d = deployment.get();
       int desired = specReplicas(d);
@@ -494,6 +519,10 @@ public final class Reconciler implements ActivationHandler {
         String ip = p.getStatus() == null ? null : p.getStatus().getPodIP();
         if (ip != null && !ip.isBlank()) {
           eps.add(new Endpoint(ip, port(p), isReady));
+          if (isReady) {
+            targets.add(
+                new GpuMemoryObserver.Target(key, p.getMetadata().getName(), ip, port(p), gpus(p)));
+          }
         }
       }
       counts = new ReplicaCounts(desired, starting, ready, terminating);
@@ -502,7 +531,64 @@ public final class Reconciler implements ActivationHandler {
       writer = externalWriter(m, d);
     }
     return new ModelView(
-        key, m, decisionSpec, deployment, counts, endpoints, nodes, writer, problem, conflicting);
+        key,
+        m,
+        decisionSpec,
+        deployment,
+        counts,
+        endpoints,
+        nodes,
+        writer,
+        problem,
+        conflicting,
+        targets);
+  }
+
+  /**
+   * The GPU memory observer's last readings of the models' current ready replicas, compared with
+   * what each replica reserves.
+   */
+  private Map<String, ObservedGpuMemory> observedGpuMemory(List<ModelView> views) {
+    Map<String, Map<String, Long>> readings = gpuReadings;
+    Map<String, ObservedGpuMemory> out = new HashMap<>();
+    if (readings.isEmpty()) {
+      return out;
+    }
+    for (ModelView v : views) {
+      Map<String, Long> byPod = readings.get(v.key());
+      if (byPod == null) {
+        continue;
+      }
+      long total = 0;
+      boolean any = false;
+      List<String> over = new ArrayList<>();
+      for (GpuMemoryObserver.Target t : v.readyReplicas()) {
+        Long bytes = byPod.get(t.pod());
+        if (bytes == null) {
+          continue;
+        }
+        any = true;
+        total += bytes;
+        if (v.spec().isPresent() && bytes > v.spec().get().gpuMemoryPerReplicaBytes()) {
+          over.add(t.pod() + " uses " + Quantities.ofBytes(bytes));
+        }
+      }
+      if (any) {
+        out.put(v.key(), new ObservedGpuMemory(total, over));
+      }
+    }
+    return out;
+  }
+
+  /** The ready replicas of the latest cycle, for the GPU memory observer. */
+  public List<GpuMemoryObserver.Target> gpuTargets() {
+    return gpuTargets;
+  }
+
+  /** New readings from the GPU memory observer (model → pod → bytes); a cycle reports them. */
+  public void gpuMemoryObserved(Map<String, Map<String, Long>> readings) {
+    gpuReadings = Map.copyOf(readings);
+    requestCycle();
   }
 
   /** Edge conversion of a spec; cached per model because it parses durations and quantities. */
@@ -551,7 +637,8 @@ public final class Reconciler implements ActivationHandler {
       Optional<String> externalWriter,
       List<String> conflictingNames,
       boolean targetFound,
-      Optional<RouteAcceptance.Verdict> routeVerdict) {}
+      Optional<RouteAcceptance.Verdict> routeVerdict,
+      Optional<ObservedGpuMemory> observed) {}
 
   /** What a published model state is built from; an equal input reuses the built proto. */
   private record StateInput(
@@ -705,7 +792,11 @@ public final class Reconciler implements ActivationHandler {
 
   // ---- applying the decision (leader only) ---------------------------------------------------
 
-  private void apply(ModelView v, Optional<ModelDecision> decision, Instant now) {
+  private void apply(
+      ModelView v,
+      Optional<ModelDecision> decision,
+      Optional<ObservedGpuMemory> observed,
+      Instant now) {
     BudgetedModel m = v.resource();
     BudgetedModelStatus old = m.getStatus();
     Instant lastScaleTime = old == null ? null : old.lastScaleTime();
@@ -770,6 +861,16 @@ public final class Reconciler implements ActivationHandler {
               + String.join(", ", v.conflictingNames())
               + "; ext-proc does not route them here");
     }
+    if (observed.isPresent() && !observed.get().overReservation().isEmpty()) {
+      events.record(
+          m,
+          true,
+          "MemoryOverReservation",
+          "replicas use more GPU memory than the "
+              + v.resource().getSpec().gpuMemoryPerReplica()
+              + " each reserves: "
+              + String.join(", ", observed.get().overReservation()));
+    }
     Instant lastRequest = state.model(v.key()).flatMap(ModelMemory::lastRequestSeen).orElse(null);
     Optional<KeepAliveHistogram> histogram = state.model(v.key()).flatMap(ModelMemory::histogram);
     // Building and comparing 2,000 statuses is a large part of a settled cycle: when the cached
@@ -788,12 +889,14 @@ public final class Reconciler implements ActivationHandler {
             v.externalWriter(),
             v.conflictingNames(),
             v.deployment().isPresent(),
-            routes.verdict(m));
+            routes.verdict(m),
+            observed);
     if (input.equals(unchangedStatuses.get(v.key()))) {
       return;
     }
     BudgetedModelStatus next =
-        StatusBuilder.model(v, decision, problem, lastScaleTime, lastRequest, histogram, now);
+        StatusBuilder.model(
+            v, decision, problem, lastScaleTime, lastRequest, histogram, observed, now);
     next = routes.withCondition(m, next, now);
     if (next.equals(old)) {
       unchangedStatuses.put(v.key(), input);
@@ -808,7 +911,19 @@ public final class Reconciler implements ActivationHandler {
   }
 
   private void applyBudget(
-      InferenceBudget b, BudgetDecision d, List<ModelView> views, Decision decision, Instant now) {
+      InferenceBudget b,
+      BudgetDecision d,
+      List<ModelView> views,
+      Decision decision,
+      Map<String, ObservedGpuMemory> observed,
+      Instant now) {
+    Long observedBytes = null;
+    for (ModelView v : views) {
+      ObservedGpuMemory o = observed.get(v.key());
+      if (o != null) {
+        observedBytes = (observedBytes == null ? 0 : observedBytes) + o.bytes();
+      }
+    }
     for (Reason r : d.reasons()) {
       events.record(b, r.kind().warning(), r.kind().eventReason(), r.message());
     }
@@ -826,7 +941,7 @@ public final class Reconciler implements ActivationHandler {
               Quantities.ofBytes(md.reservedGpuMemoryBytes()),
               dev.inferencebudget.controller.api.v1alpha1.ModelState.valueOf(md.state().name())));
     }
-    InferenceBudgetStatus next = StatusBuilder.budget(b, d, reservations, now);
+    InferenceBudgetStatus next = StatusBuilder.budget(b, d, reservations, observedBytes, now);
     if (!next.equals(b.getStatus())) {
       try {
         statusWriter.budget(b, next);
@@ -853,6 +968,26 @@ public final class Reconciler implements ActivationHandler {
     }
     return p.getStatus().getConditions().stream()
         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** GPUs the pod's containers ask for ({@code nvidia.com/gpu} limits), at least 1. */
+  private static int gpus(Pod p) {
+    int gpus = 0;
+    if (p.getSpec() != null && p.getSpec().getContainers() != null) {
+      for (var c : p.getSpec().getContainers()) {
+        var limits = c.getResources() == null ? null : c.getResources().getLimits();
+        var q = limits == null ? null : limits.get("nvidia.com/gpu");
+        if (q != null) {
+          try {
+            gpus += Integer.parseInt(q.getAmount());
+          } catch (NumberFormatException e) {
+            // not a whole number of devices: count the container as one
+            gpus++;
+          }
+        }
+      }
+    }
+    return Math.max(1, gpus);
   }
 
   /** The container port named {@code http}, else the first declared, else vLLM's 8000. */

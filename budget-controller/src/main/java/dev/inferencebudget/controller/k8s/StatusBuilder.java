@@ -31,6 +31,7 @@ final class StatusBuilder {
       Instant lastScaleTime,
       Instant lastRequestTime,
       Optional<KeepAliveHistogram> histogram,
+      Optional<ObservedGpuMemory> observed,
       Instant now) {
     BudgetedModel m = v.resource();
     BudgetedModelStatus old = m.getStatus();
@@ -88,6 +89,15 @@ final class StatusBuilder {
         !problemIs(problem, Reconciler.SPEC_VALID),
         problemIs(problem, Reconciler.SPEC_VALID) ? "InvalidSpec" : "Valid",
         problemIs(problem, Reconciler.SPEC_VALID) ? problem.get().message() : "spec is valid");
+    observed.ifPresent(
+        o ->
+            c.set(
+                Reconciler.MEMORY_WITHIN_RESERVATION,
+                o.overReservation().isEmpty(),
+                o.overReservation().isEmpty() ? "WithinReservation" : "OverReservation",
+                o.overReservation().isEmpty()
+                    ? "the ready replicas use " + Quantities.ofBytes(o.bytes()) + " together"
+                    : String.join(", ", o.overReservation())));
     List<String> nodes = v.nodes().isEmpty() && old != null ? old.lastNodes() : v.nodes();
     Instant lastRequest =
         lastRequestTime != null ? lastRequestTime : old == null ? null : old.lastRequestTime();
@@ -98,7 +108,7 @@ final class StatusBuilder {
         ready,
         decision.map(ModelDecision::desiredReplicas).orElse(null),
         Quantities.ofBytes(decision.map(ModelDecision::reservedGpuMemoryBytes).orElse(0L)),
-        null,
+        observed.map(o -> Quantities.ofBytes(o.bytes())).orElse(null),
         lastRequest,
         decision.flatMap(ModelDecision::coldStartStartedAt).orElse(null),
         decision.flatMap(ModelDecision::idleSince).orElse(null),
@@ -110,7 +120,11 @@ final class StatusBuilder {
   }
 
   static InferenceBudgetStatus budget(
-      InferenceBudget b, BudgetDecision d, List<ModelReservation> models, Instant now) {
+      InferenceBudget b,
+      BudgetDecision d,
+      List<ModelReservation> models,
+      Long observedBytes,
+      Instant now) {
     InferenceBudgetStatus old = b.getStatus();
     long generation = b.getMetadata().getGeneration() == null ? 0 : b.getMetadata().getGeneration();
     Conditions c = new Conditions(old == null ? null : old.conditions(), generation, now);
@@ -140,7 +154,13 @@ final class StatusBuilder {
             ? null
             : (int) Math.min(100L * 1000, d.reservedBytes() * 100.0 / d.gpuMemoryBytes());
     return new InferenceBudgetStatus(
-        generation, state, Quantities.ofBytes(d.reservedBytes()), null, percent, models, c.build());
+        generation,
+        state,
+        Quantities.ofBytes(d.reservedBytes()),
+        observedBytes == null ? null : Quantities.ofBytes(observedBytes),
+        percent,
+        models,
+        c.build());
   }
 
   private static boolean problemIs(Optional<ModelView.Problem> problem, String type) {

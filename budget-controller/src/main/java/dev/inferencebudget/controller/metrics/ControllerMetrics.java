@@ -23,6 +23,10 @@ public final class ControllerMetrics {
 
   private final Gauge budgetReservedBytes;
   private final Gauge budgetTotalBytes;
+  private final Gauge budgetObservedBytes;
+  private final Gauge modelObservedBytes;
+  private final Set<String> knownObservedModels = new HashSet<>();
+  private final Set<String> knownObservedBudgets = new HashSet<>();
   private final Gauge modelDesiredReplicas;
   private final Gauge modelReadyReplicas;
   private final Gauge modelState;
@@ -43,6 +47,18 @@ public final class ControllerMetrics {
             .name("ibc_budget_reserved_bytes")
             .help("GPU memory reserved from the budget by its models' replicas")
             .labelNames("budget")
+            .register(registry);
+    budgetObservedBytes =
+        Gauge.builder()
+            .name("ibc_budget_observed_bytes")
+            .help("GPU memory the budget's ready replicas were observed to use (vLLM /metrics)")
+            .labelNames("budget")
+            .register(registry);
+    modelObservedBytes =
+        Gauge.builder()
+            .name("ibc_model_observed_gpu_memory_bytes")
+            .help("GPU memory the model's ready replicas were observed to use (vLLM /metrics)")
+            .labelNames("model")
             .register(registry);
     budgetTotalBytes =
         Gauge.builder()
@@ -144,6 +160,22 @@ public final class ControllerMetrics {
         });
     knownModels.clear();
     knownModels.putAll(figures);
+  }
+
+  /** Sets the observed GPU memory gauges; models and budgets not observed now are removed. */
+  public synchronized void observedGpuMemory(Map<String, Long> models, Map<String, Long> budgets) {
+    for (String gone : difference(knownObservedModels, models.keySet())) {
+      modelObservedBytes.remove(gone);
+    }
+    for (String gone : difference(knownObservedBudgets, budgets.keySet())) {
+      budgetObservedBytes.remove(gone);
+    }
+    models.forEach((model, bytes) -> modelObservedBytes.labelValues(model).set(bytes));
+    budgets.forEach((budget, bytes) -> budgetObservedBytes.labelValues(budget).set(bytes));
+    knownObservedModels.clear();
+    knownObservedModels.addAll(models.keySet());
+    knownObservedBudgets.clear();
+    knownObservedBudgets.addAll(budgets.keySet());
   }
 
   public void coldStart(String model, Duration activationToRoutable) {
