@@ -39,4 +39,19 @@ public final class DeploymentScaler implements ReplicaScaler {
           return deployment.scale(desired);
         });
   }
+
+  @Override
+  public void preferNodes(String namespace, String name, java.util.List<String> nodes) {
+    // edit() reads, applies and writes with the resourceVersion it read: a 409 means fresh state.
+    Conflicts.retry(
+        conflictRetries,
+        onConflict,
+        () ->
+            client
+                .apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(name)
+                .edit(d -> NodeWarmth.preferring(d, nodes).orElse(d)));
+  }
 }

@@ -815,6 +815,9 @@ public final class Reconciler implements ActivationHandler {
                 + "; the controller does not scale it while that lasts (it still accounts its pods"
                 + " against the budget and routes to them)");
       } else if (d.desiredReplicas() != actual) {
+        if (actual == 0 && d.desiredReplicas() > 0) {
+          preferWarmNodes(v);
+        }
         try {
           scaler.scale(
               m.getMetadata().getNamespace(),
@@ -968,6 +971,29 @@ public final class Reconciler implements ActivationHandler {
     }
     return p.getStatus().getConditions().stream()
         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /**
+   * Node warmth (opt-in per model, {@code spec.nodeWarmth}): before a scale from zero, the target's
+   * pods prefer the nodes the model last ran on ({@code status.lastNodes}). Best effort: a failure
+   * is logged and the scale goes ahead.
+   */
+  private void preferWarmNodes(ModelView v) {
+    BudgetedModel m = v.resource();
+    if (m.getSpec() == null
+        || !Boolean.TRUE.equals(m.getSpec().nodeWarmth())
+        || m.getStatus() == null
+        || m.getStatus().lastNodes().isEmpty()) {
+      return;
+    }
+    try {
+      scaler.preferNodes(
+          m.getMetadata().getNamespace(),
+          v.deployment().get().getMetadata().getName(),
+          m.getStatus().lastNodes());
+    } catch (KubernetesClientException e) {
+      log.warn("node warmth for {} not applied: {}", v.key(), e.getMessage());
+    }
   }
 
   /** GPUs the pod's containers ask for ({@code nvidia.com/gpu} limits), at least 1. */

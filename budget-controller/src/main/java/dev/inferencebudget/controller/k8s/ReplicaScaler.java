@@ -11,4 +11,10 @@ public interface ReplicaScaler {
    *     conflict retries (404 when the Deployment is gone)
    */
   void scale(String namespace, String name, int replicas);
+
+  /**
+   * Makes the Deployment's pods prefer {@code nodes} (node warmth), before a scale from zero. Does
+   * nothing by default (a target kind without a pod template).
+   */
+  default void preferNodes(String namespace, String name, java.util.List<String> nodes) {}
 }

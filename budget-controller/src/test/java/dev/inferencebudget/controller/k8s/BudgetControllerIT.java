@@ -159,6 +159,58 @@ class BudgetControllerIT {
   }
 
   @Test
+  void aModelWithNodeWarmthPrefersTheNodesItLastRanOnWhenItStartsFromZero() throws Exception {
+    kubelet(Duration.ofMillis(100));
+    BudgetedModel warm = MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "5m");
+    var s = warm.getSpec();
+    warm.setSpec(
+        new dev.inferencebudget.controller.api.v1alpha1.BudgetedModelSpec(
+            s.modelNames(),
+            s.targetRef(),
+            s.budgetRef(),
+            s.gpuMemoryPerReplica(),
+            s.priority(),
+            s.replicas(),
+            s.scaleToZero(),
+            null,
+            null,
+            null,
+            null,
+            true,
+            null));
+    create(
+        MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER),
+        MockCluster.deployment(NS, "llama", 0),
+        warm);
+    BudgetController c = controller();
+    await().until(() -> state("llama") != null);
+    c.reconciler().activate("team-a/llama", "ext-proc-0", T0);
+    await().until(() -> state("llama") == ModelState.READY);
+    await().until(() -> !model("llama").getStatus().lastNodes().isEmpty());
+    List<String> ranOn = model("llama").getStatus().lastNodes();
+    clock.advance(Duration.ofMinutes(6));
+    c.requestCycle();
+    await().until(() -> state("llama") == ModelState.SCALED_TO_ZERO);
+    assertThat(model("llama").getStatus().lastNodes()).isEqualTo(ranOn);
+
+    c.reconciler().activate("team-a/llama", "ext-proc-0", clock.instant());
+
+    await().until(() -> replicas("llama") == 1);
+    var deployment = client.apps().deployments().inNamespace(NS).withName("llama").get();
+    var preferred =
+        deployment
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getAffinity()
+            .getNodeAffinity()
+            .getPreferredDuringSchedulingIgnoredDuringExecution();
+    assertThat(preferred).hasSize(1);
+    assertThat(preferred.get(0).getPreference().getMatchExpressions().get(0).getValues())
+        .isEqualTo(ranOn);
+  }
+
+  @Test
   void anIdleModelScalesToZeroAfterItsIdleTimeout() throws Exception {
     kubelet(Duration.ofMillis(100));
     create(

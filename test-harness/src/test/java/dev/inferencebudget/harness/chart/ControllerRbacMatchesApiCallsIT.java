@@ -69,6 +69,10 @@ class ControllerRbacMatchesApiCallsIT {
           "gateway.networking.k8s.io/httproutes",
           "HTTPRoutes generated for BudgetedModels with spec.route (issue 6, the gateway"
               + " integration); this mock has no Gateway API resources to route to",
+          "apps/deployments",
+          "get and patch: node warmth edits the pod template's preferred node affinity before a"
+              + " scale from zero of a model that ran before; this scenario starts every model for"
+              + " the first time (budget-controller's BudgetControllerIT covers it)",
           "/pods",
           "get in the release namespace: a standby reads the Lease holder's Pod (its IP) to"
               + " forward to the leader; this scenario runs one replica (budget-controller's"

@@ -89,7 +89,7 @@ class HelmChartTest {
           Map.entry("inferencebudget.dev/budgetedmodels", Set.of("get", "list", "watch")),
           Map.entry("inferencebudget.dev/inferencebudgets/status", Set.of("update")),
           Map.entry("inferencebudget.dev/budgetedmodels/status", Set.of("update")),
-          Map.entry("apps/deployments", Set.of("list", "watch")),
+          Map.entry("apps/deployments", Set.of("get", "list", "watch", "patch")),
           Map.entry("apps/deployments/scale", Set.of("get", "update")),
           Map.entry("/pods", Set.of("list", "watch")),
           Map.entry("/events", Set.of("create")),
