@@ -6,6 +6,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -36,6 +40,10 @@ public final class ClusterCaches implements AutoCloseable {
   private final List<SharedIndexInformer<Deployment>> deployments = new ArrayList<>();
   private final List<SharedIndexInformer<Pod>> pods = new ArrayList<>();
   private final List<SharedIndexInformer<HorizontalPodAutoscaler>> hpas = new ArrayList<>();
+  private final List<SharedIndexInformer<EndpointSlice>> slices = new ArrayList<>();
+
+  /** Index of EndpointSlices by the pods their endpoints point at ({@code namespace/pod}). */
+  static final String SLICE_PODS = "pods";
 
   /** Index of pods by each of their labels ({@code namespace/key=value}). */
   static final String POD_LABELS = "labels";
@@ -56,9 +64,13 @@ public final class ClusterCaches implements AutoCloseable {
       informer.addIndexers(Map.of(POD_LABELS, ClusterCaches::labelIndex));
     }
     inform(HorizontalPodAutoscaler.class, hpas);
+    inform(EndpointSlice.class, slices);
+    for (SharedIndexInformer<EndpointSlice> informer : slices) {
+      informer.addIndexers(Map.of(SLICE_PODS, ClusterCaches::slicePods));
+    }
     List<CompletableFuture<?>> synced = new ArrayList<>();
     for (List<? extends SharedIndexInformer<?>> list :
-        List.of(budgets, models, deployments, pods, hpas)) {
+        List.of(budgets, models, deployments, pods, hpas, slices)) {
       for (SharedIndexInformer<?> informer : list) {
         synced.add(informer.start().toCompletableFuture());
       }
@@ -148,6 +160,71 @@ public final class ClusterCaches implements AutoCloseable {
     return out;
   }
 
+  /** A pod as an EndpointSlice endpoint sees it: address, readiness and the slice's port. */
+  public record SliceEndpoint(String address, boolean ready, boolean terminating, Integer port) {}
+
+  /**
+   * The endpoint of {@code namespace/pod} in any EndpointSlice (a Service selecting the pod), if
+   * one names it; when several do, a ready one wins.
+   */
+  public Optional<SliceEndpoint> sliceEndpoint(String namespace, String pod) {
+    SliceEndpoint found = null;
+    for (SharedIndexInformer<EndpointSlice> informer : slices) {
+      for (EndpointSlice slice : informer.getIndexer().byIndex(SLICE_PODS, namespace + "/" + pod)) {
+        for (Endpoint e : slice.getEndpoints()) {
+          if (e.getTargetRef() == null
+              || !pod.equals(e.getTargetRef().getName())
+              || e.getAddresses() == null
+              || e.getAddresses().isEmpty()) {
+            continue;
+          }
+          EndpointConditions c = e.getConditions();
+          // The API: an unset ready condition means ready; terminating means not ready.
+          boolean terminating = c != null && Boolean.TRUE.equals(c.getTerminating());
+          boolean ready = !terminating && (c == null || !Boolean.FALSE.equals(c.getReady()));
+          SliceEndpoint candidate =
+              new SliceEndpoint(e.getAddresses().get(0), ready, terminating, port(slice));
+          if (found == null || (candidate.ready() && !found.ready())) {
+            found = candidate;
+          }
+        }
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** The slice's port named {@code http}, else its first, else none (the pod's port applies). */
+  private static Integer port(EndpointSlice slice) {
+    if (slice.getPorts() == null || slice.getPorts().isEmpty()) {
+      return null;
+    }
+    for (EndpointPort p : slice.getPorts()) {
+      if ("http".equals(p.getName()) && p.getPort() != null) {
+        return p.getPort();
+      }
+    }
+    return slice.getPorts().get(0).getPort();
+  }
+
+  private static List<String> slicePods(EndpointSlice slice) {
+    List<String> keys = new ArrayList<>();
+    if (slice.getEndpoints() == null) {
+      return keys;
+    }
+    for (Endpoint e : slice.getEndpoints()) {
+      if (e.getTargetRef() != null
+          && "Pod".equals(e.getTargetRef().getKind())
+          && e.getTargetRef().getName() != null) {
+        String ns =
+            e.getTargetRef().getNamespace() != null
+                ? e.getTargetRef().getNamespace()
+                : slice.getMetadata().getNamespace();
+        keys.add(ns + "/" + e.getTargetRef().getName());
+      }
+    }
+    return keys;
+  }
+
   private static List<String> labelIndex(Pod p) {
     Map<String, String> labels = p.getMetadata().getLabels();
     if (labels == null || labels.isEmpty()) {
@@ -193,7 +270,7 @@ public final class ClusterCaches implements AutoCloseable {
   @Override
   public void close() {
     for (List<? extends SharedIndexInformer<?>> list :
-        List.of(budgets, models, deployments, pods, hpas)) {
+        List.of(budgets, models, deployments, pods, hpas, slices)) {
       list.forEach(SharedIndexInformer::close);
     }
   }

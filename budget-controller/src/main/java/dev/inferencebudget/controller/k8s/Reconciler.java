@@ -503,8 +503,13 @@ public final class Reconciler implements ActivationHandler {
               ? Map.of()
               : d.getSpec().getSelector().getMatchLabels();
       for (Pod p : caches.pods(ns, selector)) {
-        boolean isReady = podReady(p);
-        if (p.getMetadata().getDeletionTimestamp() != null) {
+        // EndpointSlices (a Service's view) first, the pod itself when no slice names it.
+        Optional<ClusterCaches.SliceEndpoint> slice =
+            caches.sliceEndpoint(ns, p.getMetadata().getName());
+        boolean isReady =
+            slice.map(ClusterCaches.SliceEndpoint::ready).orElseGet(() -> podReady(p));
+        if (p.getMetadata().getDeletionTimestamp() != null
+            || slice.map(ClusterCaches.SliceEndpoint::terminating).orElse(false)) {
           terminating++;
           continue;
         }
@@ -516,12 +521,17 @@ public final class Reconciler implements ActivationHandler {
         if (p.getSpec() != null && p.getSpec().getNodeName() != null) {
           nodeSet.add(p.getSpec().getNodeName());
         }
-        String ip = p.getStatus() == null ? null : p.getStatus().getPodIP();
+        String ip =
+            slice
+                .map(ClusterCaches.SliceEndpoint::address)
+                .orElse(p.getStatus() == null ? null : p.getStatus().getPodIP());
+        int port =
+            slice.map(ClusterCaches.SliceEndpoint::port).filter(Objects::nonNull).orElse(port(p));
         if (ip != null && !ip.isBlank()) {
-          eps.add(new Endpoint(ip, port(p), isReady));
+          eps.add(new Endpoint(ip, port, isReady));
           if (isReady) {
             targets.add(
-                new GpuMemoryObserver.Target(key, p.getMetadata().getName(), ip, port(p), gpus(p)));
+                new GpuMemoryObserver.Target(key, p.getMetadata().getName(), ip, port, gpus(p)));
           }
         }
       }

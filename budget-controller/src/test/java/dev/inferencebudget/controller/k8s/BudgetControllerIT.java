@@ -211,6 +211,82 @@ class BudgetControllerIT {
   }
 
   @Test
+  void readinessAndAddressesComeFromEndpointSlicesBeforePods() throws Exception {
+    create(
+        MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER),
+        MockCluster.deployment(NS, "llama", 1),
+        MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "10m"),
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withNamespace(NS)
+            .withName("llama-0")
+            .withLabels(java.util.Map.of("app", "llama"))
+            .endMetadata()
+            .withNewStatus()
+            .withPodIP("127.0.0.9")
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus("True")
+            .endCondition()
+            .endStatus()
+            .build());
+    BudgetController c = controller();
+    // Without a slice, the pod's own readiness and IP.
+    await().until(() -> published(c).map(s -> s.getEndpointsCount() == 1).orElse(false));
+    assertThat(published(c).get().getEndpoints(0).getAddress()).isEqualTo("127.0.0.9:8000");
+
+    // A Service's EndpointSlice says the pod is not ready (yet), at its own address and port.
+    var slice =
+        new io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder()
+            .withNewMetadata()
+            .withNamespace(NS)
+            .withName("llama-abcde")
+            .addToLabels("kubernetes.io/service-name", "llama")
+            .endMetadata()
+            .withAddressType("IPv4")
+            .addNewPort()
+            .withName("http")
+            .withPort(8080)
+            .endPort()
+            .addNewEndpoint()
+            .withAddresses("10.1.2.3")
+            .withNewConditions()
+            .withReady(false)
+            .endConditions()
+            .withNewTargetRef()
+            .withKind("Pod")
+            .withNamespace(NS)
+            .withName("llama-0")
+            .endTargetRef()
+            .endEndpoint()
+            .build();
+    client.resource(slice).create();
+
+    await()
+        .until(
+            () ->
+                published(c)
+                    .map(
+                        s ->
+                            s.getReadyReplicas() == 0
+                                && s.getEndpoints(0).getAddress().equals("10.1.2.3:8080")
+                                && !s.getEndpoints(0).getReady())
+                    .orElse(false));
+    slice.getEndpoints().get(0).getConditions().setReady(true);
+    client.resource(slice).update();
+    await()
+        .until(
+            () ->
+                published(c).map(s -> s.getReadyReplicas() == 1 && s.getRoutable()).orElse(false));
+  }
+
+  private static Optional<dev.inferencebudget.proto.v1.ModelState> published(BudgetController c) {
+    return c.publisher().latest().getModelsList().stream()
+        .filter(s -> s.getKey().equals("team-a/llama"))
+        .findFirst();
+  }
+
+  @Test
   void anIdleModelScalesToZeroAfterItsIdleTimeout() throws Exception {
     kubelet(Duration.ofMillis(100));
     create(

@@ -92,6 +92,7 @@ class HelmChartTest {
           Map.entry("apps/deployments", Set.of("get", "list", "watch", "patch")),
           Map.entry("apps/deployments/scale", Set.of("get", "update")),
           Map.entry("/pods", Set.of("list", "watch")),
+          Map.entry("discovery.k8s.io/endpointslices", Set.of("list", "watch")),
           Map.entry("/events", Set.of("create")),
           Map.entry(
               "gateway.networking.k8s.io/httproutes",
