@@ -13,7 +13,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import java.net.InetSocketAddress;
@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Test;
  * GPU memory observed from a replica's vLLM {@code /metrics} (a tiny local HTTP server stands in
  * for vLLM), reported against the reservation.
  */
-@EnableKubernetesMockClient(crud = true)
 class GpuMemoryObservationIT {
 
   private static final java.util.logging.Logger MOCK_SERVER_LOG =
@@ -40,7 +39,8 @@ class GpuMemoryObservationIT {
 
   private static final String NS = "team-a";
 
-  KubernetesClient client;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
 
   private final AtomicReference<String> utilization = new AtomicReference<>("0.9");
   private HttpServer vllm;
@@ -48,6 +48,8 @@ class GpuMemoryObservationIT {
 
   @BeforeEach
   void start() throws Exception {
+    server = MockCluster.crudServer();
+    client = server.createClient();
     Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     MockCluster.registerCrds(client);
@@ -76,6 +78,8 @@ class GpuMemoryObservationIT {
       controller.close();
     }
     vllm.stop(0);
+    client.close();
+    MockCluster.destroyQuietly(server);
   }
 
   private BudgetedModel model() {

@@ -18,7 +18,7 @@ import dev.inferencebudget.xds.api.XdsConfig;
 import dev.inferencebudget.xds.resources.EnvoyResources;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -41,7 +41,6 @@ import org.junit.jupiter.api.Test;
  * Two controller replicas on one mock API server, as behind the chart's one Service: ext-proc's
  * link and an Envoy connected to the standby still get a cold model started, routable and served.
  */
-@EnableKubernetesMockClient(crud = true)
 class HighAvailabilityIT {
 
   private static final java.util.logging.Logger MOCK_SERVER_LOG =
@@ -51,7 +50,8 @@ class HighAvailabilityIT {
   private static final String KEY = "team-a/llama";
   private static final Instant T0 = Instant.parse("2026-11-28T09:00:00Z");
 
-  KubernetesClient client;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
 
   private final TestClock clock = new TestClock(T0);
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -59,6 +59,8 @@ class HighAvailabilityIT {
 
   @BeforeEach
   void cluster() {
+    server = MockCluster.crudServer();
+    client = server.createClient();
     Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     MockCluster.registerCrds(client);
@@ -69,6 +71,8 @@ class HighAvailabilityIT {
     for (int i = closing.size() - 1; i >= 0; i--) {
       closing.get(i).close();
     }
+    client.close();
+    MockCluster.destroyQuietly(server);
   }
 
   /** A replica with Lease election, resolving other replicas to their loopback link ports. */

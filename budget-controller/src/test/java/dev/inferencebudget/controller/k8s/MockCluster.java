@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,39 @@ import java.util.Map;
 final class MockCluster {
 
   private MockCluster() {}
+
+  /**
+   * A CRUD-mode mock API server on loopback, as {@code @EnableKubernetesMockClient(crud = true)}.
+   */
+  static KubernetesMockServer crudServer() {
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new io.fabric8.mockwebserver.Context(),
+            new io.fabric8.mockwebserver.MockWebServer(),
+            new java.util.HashMap<>(),
+            new KubernetesCrudDispatcher(List.of()),
+            false);
+    try {
+      server.init(java.net.InetAddress.getByName("127.0.0.1"), 0);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+    return server;
+  }
+
+  /**
+   * Stops the mock server. Its HTTP server gets 10 s to close; on a machine with ten runnable
+   * processes per core it sometimes takes longer, which says nothing about the behaviour under
+   * test, so that one failure is logged, not thrown.
+   */
+  static void destroyQuietly(KubernetesMockServer server) {
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      System.getLogger(MockCluster.class.getName())
+          .log(System.Logger.Level.WARNING, "mock API server did not close in time: " + e);
+    }
+  }
 
   /** Registers both CRDs with a status subresource (so status and spec writes are separate). */
   static void registerCrds(KubernetesClient client) {

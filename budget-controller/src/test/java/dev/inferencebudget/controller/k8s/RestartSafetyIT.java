@@ -15,7 +15,7 @@ import dev.inferencebudget.controller.api.v1alpha1.ScaleToZero;
 import dev.inferencebudget.proto.v1.LoadReport;
 import dev.inferencebudget.proto.v1.ModelLoad;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +28,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What the idle layer needs across a controller restart lives in status and is read back. */
-@EnableKubernetesMockClient(crud = true)
 class RestartSafetyIT {
 
   private static final java.util.logging.Logger MOCK_SERVER_LOG =
@@ -38,13 +37,16 @@ class RestartSafetyIT {
   private static final String KEY = "team-a/llama";
   private static final Instant T0 = Instant.parse("2026-11-28T09:00:00Z");
 
-  KubernetesClient client;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
 
   private final TestClock clock = new TestClock(T0);
   private final List<AutoCloseable> closing = new ArrayList<>();
 
   @BeforeEach
   void cluster() {
+    server = MockCluster.crudServer();
+    client = server.createClient();
     Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
     MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
     MockCluster.registerCrds(client);
@@ -57,6 +59,8 @@ class RestartSafetyIT {
     for (int i = closing.size() - 1; i >= 0; i--) {
       closing.get(i).close();
     }
+    client.close();
+    MockCluster.destroyQuietly(server);
   }
 
   private BudgetController controller(String identity) throws Exception {
