@@ -444,7 +444,15 @@ public final class Reconciler implements ActivationHandler {
     convertedSpecs.keySet().removeIf(k -> !newOutcomes.containsKey(k));
     builtStates.keySet().removeIf(k -> !newOutcomes.containsKey(k));
     unchangedStatuses.keySet().removeIf(k -> !newOutcomes.containsKey(k));
-    return decision.nextDecisionAt();
+    Optional<Instant> next = decision.nextDecisionAt();
+    if (leader && !writing) {
+      // Decide again when the grace ends: activations held back by it must not wait for a tick.
+      Instant graceEnd = leaderSince.plus(config.startupGrace());
+      if (next.isEmpty() || next.get().isAfter(graceEnd)) {
+        next = Optional.of(graceEnd);
+      }
+    }
+    return next;
   }
 
   // ---- reading the caches --------------------------------------------------------------------

@@ -220,6 +220,7 @@ public final class Sandbox implements AutoCloseable {
       }
       progress.accept("waiting for ext-proc's model table");
       awaitExtProcTable();
+      awaitLeader();
     } catch (RuntimeException | Error e) {
       // a component started in parallel and not yet handed over must be closed too
       if (earlyExtProc != null && extProc == null) {
@@ -515,7 +516,8 @@ public final class Sandbox implements AutoCloseable {
    * rebuilds its state from status, ext-proc's link reconnects by itself (backoff 100 ms to 1 s),
    * and the data plane reconnects its ADS stream. Returns once the new controller serves and the
    * data plane has its routes again; ext-proc may still be reconnecting (see {@link
-   * GrpcControllerLink#connected()}).
+   * GrpcControllerLink#connected()}). With leader election on it also waits for the new controller
+   * to acquire the Lease (the old one released it); its {@code startupGrace} then still runs.
    */
   public synchronized void restartController() throws InterruptedException {
     controller.close();
@@ -528,6 +530,7 @@ public final class Sandbox implements AutoCloseable {
       feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
       awaitRoutes();
     }
+    awaitLeader();
   }
 
   /**
@@ -689,6 +692,25 @@ public final class Sandbox implements AutoCloseable {
           current.ads.addListener(listener);
           return () -> current.ads.removeListener(listener);
         });
+  }
+
+  /**
+   * Until the controller holds the Lease (with leader election on): before that it writes nothing,
+   * so a request would be held for the election on top of the cold start.
+   */
+  private void awaitLeader() {
+    if (!config.leaderElection()) {
+      return;
+    }
+    BudgetController current = controller.controller;
+    if (!current.isLeader()) {
+      progress.accept("waiting for the controller to acquire its Lease");
+    }
+    // LeaderElection reports to the controller only; nothing to subscribe to from here.
+    awaitTrue(
+        "the controller to become the leader",
+        current::isLeader,
+        tick -> pollEvery(Duration.ofMillis(20), tick));
   }
 
   /** Until ext-proc's table (from the controller) has every BudgetedModel. */

@@ -236,8 +236,11 @@ public final class SandboxCommand implements Callable<Integer> {
             + "       -d '"
             + stream
             + "'");
+    // The embedded API server is a store without discovery, so kubectl cannot use it; curl can.
     out.println(
-        "  kubectl --server " + sandbox.cluster().apiServer().url() + " get budgetedmodels -A");
+        "  curl -s "
+            + sandbox.cluster().apiServer().url()
+            + "apis/inferencebudget.dev/v1alpha1/budgetedmodels     # the API server's objects");
   }
 
   /** Prints the state whenever it changes, until Ctrl-C. */
