@@ -50,9 +50,12 @@ final class ColdStartTimeline implements AutoCloseable {
         "stand-in endpoints",
         () ->
             system
-                .envoy()
-                .clusters()
-                .get("ibc_" + tenant.namespace().replace('.', '_') + "_" + name)
+                .standIn()
+                .flatMap(
+                    envoy ->
+                        envoy
+                            .clusters()
+                            .get("ibc_" + tenant.namespace().replace('.', '_') + "_" + name))
                 .map(c -> !c.endpoints().isEmpty())
                 .orElse(false));
     t.steps.put(

@@ -6,7 +6,8 @@ import dev.inferencebudget.extproc.api.ExtProcConfig;
 import dev.inferencebudget.extproc.api.LoadSource;
 import dev.inferencebudget.extproc.grpc.ExtProcServer;
 import dev.inferencebudget.extproc.link.GrpcControllerLink;
-import dev.inferencebudget.harness.cluster.SimulatedCluster;
+import dev.inferencebudget.harness.cluster.EmbeddedApiServer;
+import dev.inferencebudget.harness.cluster.SimulatedKubelet;
 import dev.inferencebudget.harness.cluster.SimulatedKubeletConfig;
 import dev.inferencebudget.harness.envoy.EnvoyStandIn;
 import dev.inferencebudget.harness.envoy.EnvoyStandInConfig;
@@ -19,17 +20,23 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -72,9 +79,21 @@ final class E2eSystem implements AutoCloseable {
     }
   }
 
+  /** Where the data plane's Envoy must connect: the controller's ADS and ext-proc's gRPC. */
+  record Ports(int xdsPort, int extProcPort) {}
+
+  /** A data plane other than the stand-in (a real Envoy): its OpenAI base URL and its end. */
+  interface DataPlane extends AutoCloseable {
+    String baseUrl();
+  }
+
   private final Timings timings;
-  private final SimulatedCluster cluster;
+  private final KubernetesClient client;
+  private final AutoCloseable apiServer;
+  private final Vertx vertx;
+  private final SimulatedKubelet kubelet;
   private final EnvoyStandIn envoy;
+  private final DataPlane externalDataPlane;
   private volatile BudgetController controller;
   private volatile int xdsPort;
   private volatile int linkPort;
@@ -86,35 +105,54 @@ final class E2eSystem implements AutoCloseable {
   private ManagedChannel linkChannel;
   private ScheduledExecutorService linkExecutor;
 
-  private E2eSystem(Timings timings) throws Exception {
+  private E2eSystem(
+      Timings timings,
+      KubernetesClient client,
+      AutoCloseable apiServer,
+      Function<Ports, DataPlane> dataPlane)
+      throws Exception {
     this.timings = timings;
+    this.client = client;
+    this.apiServer = apiServer;
     long t0 = System.nanoTime();
-    this.cluster =
-        SimulatedCluster.start(
-            SimulatedKubeletConfig.defaults().withTerminationDelay(timings.terminationDelay()));
-    registerCrds(cluster.client());
+    registerCrds(client);
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1));
+    this.kubelet =
+        SimulatedKubelet.start(
+            client,
+            vertx,
+            SimulatedKubeletConfig.defaults().withTerminationDelay(timings.terminationDelay()),
+            InstantSource.system());
     long t1 = System.nanoTime();
     startController(0, 0);
     long t2 = System.nanoTime();
     startExtProc(0);
     long t3 = System.nanoTime();
-    this.envoy =
-        EnvoyStandIn.start(
-            EnvoyStandInConfig.builder()
-                .perConnectionBufferLimitBytes(16 * 1024 * 1024)
-                .streamIdleTimeout(Duration.ofSeconds(120))
-                .extProc(
-                    ExtProcFilterConfig.builder()
-                        .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
-                        .messageTimeout(Duration.ofSeconds(5))
-                        .maxMessageTimeout(Duration.ofSeconds(120))
-                        .receivingNamespaces(List.of("envoy.lb"))
-                        .build(),
-                    new InetSocketAddress("127.0.0.1", extProcPort))
-                .build());
-    connectEnvoy();
+    if (dataPlane == null) {
+      this.externalDataPlane = null;
+      this.envoy =
+          EnvoyStandIn.start(
+              EnvoyStandInConfig.builder()
+                  .perConnectionBufferLimitBytes(16 * 1024 * 1024)
+                  .streamIdleTimeout(Duration.ofSeconds(120))
+                  .extProc(
+                      ExtProcFilterConfig.builder()
+                          .bodyModes(BodySendMode.BUFFERED, BodySendMode.STREAMED)
+                          .messageTimeout(Duration.ofSeconds(5))
+                          .maxMessageTimeout(Duration.ofSeconds(120))
+                          .receivingNamespaces(List.of("envoy.lb"))
+                          .build(),
+                      new InetSocketAddress("127.0.0.1", extProcPort))
+                  .build(),
+              vertx);
+      connectEnvoy();
+    } else {
+      this.envoy = null;
+      this.externalDataPlane = dataPlane.apply(new Ports(xdsPort, extProcPort));
+    }
     System.out.printf(
-        "e2e system started in %d ms (cluster %d, controller %d, ext-proc %d, envoy %d)%n",
+        "e2e system started in %d ms (API server and kubelet %d, controller %d, ext-proc %d,"
+            + " data plane %d)%n",
         (System.nanoTime() - t0) / 1_000_000,
         (t1 - t0) / 1_000_000,
         (t2 - t1) / 1_000_000,
@@ -122,21 +160,38 @@ final class E2eSystem implements AutoCloseable {
         (System.nanoTime() - t3) / 1_000_000);
   }
 
+  /** On the embedded API server (fabric8 CRUD mock), with the Envoy stand-in fed over ADS. */
   static E2eSystem start(Timings timings) throws Exception {
-    return new E2eSystem(Objects.requireNonNull(timings, "timings"));
+    EmbeddedApiServer apiServer = EmbeddedApiServer.start();
+    return new E2eSystem(
+        Objects.requireNonNull(timings, "timings"), apiServer.client(), apiServer, null);
+  }
+
+  /**
+   * On an API server of the caller's (e.g. K3s) with a data plane of the caller's (e.g. a real
+   * Envoy), which the caller starts once the controller's and ext-proc's ports are known. Both are
+   * closed with the system.
+   */
+  static E2eSystem start(
+      Timings timings,
+      KubernetesClient client,
+      AutoCloseable apiServer,
+      Function<Ports, DataPlane> dataPlane)
+      throws Exception {
+    return new E2eSystem(
+        Objects.requireNonNull(timings, "timings"),
+        Objects.requireNonNull(client, "client"),
+        Objects.requireNonNull(apiServer, "apiServer"),
+        Objects.requireNonNull(dataPlane, "dataPlane"));
   }
 
   /** The OpenAI base URL clients use: the data plane's listener. */
   String baseUrl() {
-    return envoy.baseUrl() + "/v1";
+    return envoy != null ? envoy.baseUrl() + "/v1" : externalDataPlane.baseUrl();
   }
 
   KubernetesClient client() {
-    return cluster.client();
-  }
-
-  SimulatedCluster cluster() {
-    return cluster;
+    return client;
   }
 
   BudgetController controller() {
@@ -147,8 +202,9 @@ final class E2eSystem implements AutoCloseable {
     return extProc;
   }
 
-  EnvoyStandIn envoy() {
-    return envoy;
+  /** The Envoy stand-in, when the data plane is the stand-in (its access log, clusters). */
+  Optional<EnvoyStandIn> standIn() {
+    return Optional.ofNullable(envoy);
   }
 
   /** ext-proc's model table, as its controller link last received it. */
@@ -158,11 +214,16 @@ final class E2eSystem implements AutoCloseable {
 
   /** Stops the controller and starts a fresh one on the same ports; Envoy reconnects its ADS. */
   synchronized void restartController() throws Exception {
-    feed.close();
-    ads.close();
+    if (envoy != null) {
+      feed.close();
+      ads.close();
+    }
     controller.close();
     startController(xdsPort, linkPort);
-    connectEnvoy();
+    if (envoy != null) {
+      connectEnvoy();
+    }
+    // A real Envoy reconnects its ADS stream by itself.
   }
 
   /** Stops ext-proc (its gRPC server and link) and starts a fresh one on the same port. */
@@ -182,7 +243,7 @@ final class E2eSystem implements AutoCloseable {
                 d.leaderElection().withIdentity("controller-e2e").withEnabled(false));
     controller =
         new BudgetController(
-                cluster.client(),
+                client,
                 config,
                 XdsConfig.defaults().withListenAddress("127.0.0.1", xds),
                 Clock.systemUTC(),
@@ -253,7 +314,25 @@ final class E2eSystem implements AutoCloseable {
     try (Stream<Path> files = Files.list(crds)) {
       for (Path file : files.sorted().toList()) {
         try (var in = Files.newInputStream(file)) {
-          client.apiextensions().v1().customResourceDefinitions().load(in).create();
+          var crd = client.apiextensions().v1().customResourceDefinitions().load(in).create();
+          // A real API server serves a CRD's resources only once it is Established.
+          client
+              .apiextensions()
+              .v1()
+              .customResourceDefinitions()
+              .resource(crd)
+              .waitUntilCondition(
+                  c ->
+                      c.getStatus() == null
+                          || c.getStatus().getConditions() == null
+                          || c.getStatus().getConditions().isEmpty()
+                          || c.getStatus().getConditions().stream()
+                              .anyMatch(
+                                  k ->
+                                      "Established".equals(k.getType())
+                                          && "True".equals(k.getStatus())),
+                  30,
+                  TimeUnit.SECONDS);
         }
       }
     }
@@ -261,11 +340,17 @@ final class E2eSystem implements AutoCloseable {
 
   @Override
   public synchronized void close() throws Exception {
-    envoy.close();
+    if (envoy != null) {
+      envoy.close();
+      feed.close();
+      ads.close();
+    } else {
+      externalDataPlane.close();
+    }
     stopExtProc();
-    feed.close();
-    ads.close();
     controller.close();
-    cluster.close();
+    kubelet.close();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
+    apiServer.close();
   }
 }

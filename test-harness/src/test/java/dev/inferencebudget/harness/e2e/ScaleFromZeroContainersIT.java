@@ -1,0 +1,16 @@
+package dev.inferencebudget.harness.e2e;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.testcontainers.junit.jupiter.Testcontainers;
+
+/**
+ * {@link ScaleFromZeroScenarios} on K3s and the {@code envoyproxy/envoy} image (see {@link
+ * Containers}); skipped without Docker.
+ */
+@Testcontainers(disabledWithoutDocker = true)
+class ScaleFromZeroContainersIT extends ScaleFromZeroScenarios {
+  @BeforeAll
+  static void startSystem() throws Exception {
+    use(Containers.start(E2eSystem.Timings.fast()));
+  }
+}
