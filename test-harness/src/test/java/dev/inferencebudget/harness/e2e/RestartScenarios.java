@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.openai.client.OpenAIClient;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.InternalServerException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
@@ -20,7 +21,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -103,14 +103,18 @@ abstract class RestartScenarios {
   }
 
   @Test
-  void anExtProcRestartDrainsRequestsInFlightAndNewRequestsAreServed() throws Exception {
+  void anExtProcRestartDrainsTheStreamInFlightFailsTheStillHeldOneAndServesNewRequests()
+      throws Exception {
     Tenant.create(system.client(), "restart-extproc", "80Gi", "Never")
-        .add(Tenant.Model.of("chat", "rx-chat", "24Gi"));
-    await().atMost(PATIENCE).until(() -> E2e.listed(openAi, "rx-chat"));
+        .add(Tenant.Model.of("chat", "rx-chat", "24Gi"))
+        // loads for longer than ext-proc's 5 s drain
+        .add(Tenant.Model.of("slow", "rx-slow", "24Gi").withLoadTime(Duration.ofSeconds(10)));
+    await()
+        .atMost(PATIENCE)
+        .until(() -> E2e.listed(openAi, "rx-chat") && E2e.listed(openAi, "rx-slow"));
     assertThat(openAi.chat().completions().create(E2e.chat("rx-chat", 2)).choices()).hasSize(1);
 
     // About two seconds of tokens at 1,000 tokens/s, started before the restart.
-    AtomicInteger chunksBeforeRestart = new AtomicInteger();
     CompletableFuture<List<ChatCompletionChunk>> inFlight = new CompletableFuture<>();
     CompletableFuture<Void> firstChunk = new CompletableFuture<>();
     clients.execute(
@@ -137,7 +141,12 @@ abstract class RestartScenarios {
           }
         });
     firstChunk.get(30, TimeUnit.SECONDS);
-    chunksBeforeRestart.set(1);
+    CompletableFuture<ChatCompletion> held =
+        CompletableFuture.supplyAsync(
+            () -> openAi.chat().completions().create(E2e.chat("rx-slow", 2)), clients);
+    await()
+        .atMost(PATIENCE)
+        .until(() -> system.extProc().engine().holds().held("restart-extproc/slow") == 1);
 
     system.restartExtProc();
 
@@ -145,6 +154,13 @@ abstract class RestartScenarios {
     assertThat(chunks.get(chunks.size() - 1).usage().orElseThrow().completionTokens())
         .as("the stream in flight finished during the old server's drain")
         .isEqualTo(2000);
+    assertThat(held)
+        .as("held past the drain: the old server cancels it, Envoy answers status_on_error")
+        .failsWithin(Duration.ofSeconds(30))
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            InternalServerException.class, e -> assertThat(e.statusCode()).isEqualTo(500));
     await()
         .atMost(PATIENCE)
         .untilAsserted(
