@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import java.net.InetSocketAddress;
@@ -23,7 +22,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,12 +32,9 @@ import org.junit.jupiter.api.Test;
  */
 class GpuMemoryObservationIT {
 
-  private static final java.util.logging.Logger MOCK_SERVER_LOG =
-      java.util.logging.Logger.getLogger(io.fabric8.mockwebserver.MockWebServer.class.getName());
-
   private static final String NS = "team-a";
 
-  private KubernetesMockServer server;
+  private MockCluster.OwnServer cluster;
   private KubernetesClient client;
 
   private final AtomicReference<String> utilization = new AtomicReference<>("0.9");
@@ -48,11 +43,8 @@ class GpuMemoryObservationIT {
 
   @BeforeEach
   void start() throws Exception {
-    server = MockCluster.crudServer();
-    client = server.createClient();
-    Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
-    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
-    MockCluster.registerCrds(client);
+    cluster = new MockCluster.OwnServer();
+    client = cluster.client;
     vllm = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     vllm.createContext(
         "/metrics",
@@ -78,8 +70,7 @@ class GpuMemoryObservationIT {
       controller.close();
     }
     vllm.stop(0);
-    client.close();
-    MockCluster.destroyQuietly(server);
+    cluster.close();
   }
 
   private BudgetedModel model() {

@@ -18,7 +18,6 @@ import dev.inferencebudget.xds.api.XdsConfig;
 import dev.inferencebudget.xds.resources.EnvoyResources;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -26,13 +25,10 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,36 +39,25 @@ import org.junit.jupiter.api.Test;
  */
 class HighAvailabilityIT {
 
-  private static final java.util.logging.Logger MOCK_SERVER_LOG =
-      java.util.logging.Logger.getLogger(io.fabric8.mockwebserver.MockWebServer.class.getName());
-
   private static final String NS = "team-a";
   private static final String KEY = "team-a/llama";
   private static final Instant T0 = Instant.parse("2026-11-28T09:00:00Z");
 
-  private KubernetesMockServer server;
+  private MockCluster.OwnServer cluster;
   private KubernetesClient client;
 
   private final TestClock clock = new TestClock(T0);
-  private final List<AutoCloseable> closing = new ArrayList<>();
   private final Map<String, BudgetController> replicas = new ConcurrentHashMap<>();
 
   @BeforeEach
   void cluster() {
-    server = MockCluster.crudServer();
-    client = server.createClient();
-    Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
-    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
-    MockCluster.registerCrds(client);
+    cluster = new MockCluster.OwnServer();
+    client = cluster.client;
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = closing.size() - 1; i >= 0; i--) {
-      closing.get(i).close();
-    }
-    client.close();
-    MockCluster.destroyQuietly(server);
+    cluster.close();
   }
 
   /** A replica with Lease election, resolving other replicas to their loopback link ports. */
@@ -89,7 +74,7 @@ class HighAvailabilityIT {
             id ->
                 Optional.ofNullable(replicas.get(id))
                     .map(r -> new InetSocketAddress("127.0.0.1", r.linkApiPort())));
-    closing.add(c);
+    cluster.closeLater(c);
     c.start();
     replicas.put(identity, c);
     return c;
@@ -117,7 +102,7 @@ class HighAvailabilityIT {
   @Test
   void extProcAndEnvoyOnTheStandbyGetAColdModelStartedRoutableAndServed() throws Exception {
     FakeKubelet kubelet = new FakeKubelet(client, Duration.ofMillis(300)).start();
-    closing.add(kubelet);
+    cluster.closeLater(kubelet);
     client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
     client.resource(MockCluster.deployment(NS, "llama", 0)).create();
     client
@@ -131,12 +116,12 @@ class HighAvailabilityIT {
 
     // An Envoy on the standby only; the leader has none.
     MiniAdsClient envoy = new MiniAdsClient(standby.xdsPort(), "envoy-0");
-    closing.add(envoy);
+    cluster.closeLater(envoy);
     await().until(() -> standby.xds().syncedClients() == 1);
     // ext-proc's link on the standby.
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", standby.linkApiPort()).usePlaintext().build();
-    closing.add(channel::shutdownNow);
+    cluster.closeLater(channel::shutdownNow);
     AtomicReference<ModelStates> latest = new AtomicReference<>();
     BudgetControllerGrpc.newStub(channel)
         .watchModelStates(
@@ -195,9 +180,9 @@ class HighAvailabilityIT {
     BudgetController standby = replica("controller-b");
     await().until(standby::relaysLeader);
     MiniAdsClient standbyEnvoy = new MiniAdsClient(standby.xdsPort(), "envoy-0");
-    closing.add(standbyEnvoy);
+    cluster.closeLater(standbyEnvoy);
     MiniAdsClient leaderEnvoy = new MiniAdsClient(leader.xdsPort(), "envoy-1");
-    closing.add(leaderEnvoy);
+    cluster.closeLater(leaderEnvoy);
     await().until(() -> standby.xds().syncedClients() == 1 && leader.xds().syncedClients() == 1);
     await().until(() -> leader.peers().peers().contains("controller-b"));
 
@@ -265,7 +250,7 @@ class HighAvailabilityIT {
     await().until(standby::relaysLeader);
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", standby.linkApiPort()).usePlaintext().build();
-    closing.add(channel::shutdownNow);
+    cluster.closeLater(channel::shutdownNow);
 
     StreamObserver<LoadReport> reports =
         BudgetControllerGrpc.newStub(channel)

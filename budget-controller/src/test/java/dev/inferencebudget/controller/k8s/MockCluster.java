@@ -21,8 +21,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 
 /** Objects for the controller's integration tests on fabric8's CRUD mock server. */
 final class MockCluster {
@@ -46,6 +48,42 @@ final class MockCluster {
       throw new IllegalStateException(e);
     }
     return server;
+  }
+
+  /**
+   * A test's own CRUD mock API server with a client and both CRDs registered (for tests that cannot
+   * use the JUnit extension, e.g. because they restart or add controllers). {@link #close} closes
+   * what the test handed to {@link #closeLater} in reverse order, then the client and the server.
+   */
+  static final class OwnServer implements AutoCloseable {
+    private static final java.util.logging.Logger MOCK_SERVER_LOG =
+        java.util.logging.Logger.getLogger(io.fabric8.mockwebserver.MockWebServer.class.getName());
+
+    final KubernetesMockServer server;
+    final KubernetesClient client;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    OwnServer() {
+      server = crudServer();
+      client = server.createClient();
+      Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
+      MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
+      registerCrds(client);
+    }
+
+    /** Closed by {@link #close}, after everything handed over later. */
+    void closeLater(AutoCloseable resource) {
+      closing.add(resource);
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (int i = closing.size() - 1; i >= 0; i--) {
+        closing.get(i).close();
+      }
+      client.close();
+      destroyQuietly(server);
+    }
   }
 
   /**

@@ -15,14 +15,11 @@ import dev.inferencebudget.controller.api.v1alpha1.ScaleToZero;
 import dev.inferencebudget.proto.v1.LoadReport;
 import dev.inferencebudget.proto.v1.ModelLoad;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,37 +27,26 @@ import org.junit.jupiter.api.Test;
 /** What the idle layer needs across a controller restart lives in status and is read back. */
 class RestartSafetyIT {
 
-  private static final java.util.logging.Logger MOCK_SERVER_LOG =
-      java.util.logging.Logger.getLogger(io.fabric8.mockwebserver.MockWebServer.class.getName());
-
   private static final String NS = "team-a";
   private static final String KEY = "team-a/llama";
   private static final Instant T0 = Instant.parse("2026-11-28T09:00:00Z");
 
-  private KubernetesMockServer server;
+  private MockCluster.OwnServer cluster;
   private KubernetesClient client;
 
   private final TestClock clock = new TestClock(T0);
-  private final List<AutoCloseable> closing = new ArrayList<>();
 
   @BeforeEach
   void cluster() {
-    server = MockCluster.crudServer();
-    client = server.createClient();
-    Awaitility.setDefaultTimeout(Duration.ofSeconds(40));
-    MOCK_SERVER_LOG.setLevel(java.util.logging.Level.WARNING);
-    MockCluster.registerCrds(client);
+    cluster = new MockCluster.OwnServer();
+    client = cluster.client;
     FakeKubelet kubelet = new FakeKubelet(client, Duration.ofMillis(100)).start();
-    closing.add(kubelet);
+    cluster.closeLater(kubelet);
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (int i = closing.size() - 1; i >= 0; i--) {
-      closing.get(i).close();
-    }
-    client.close();
-    MockCluster.destroyQuietly(server);
+    cluster.close();
   }
 
   private BudgetController controller(String identity) throws Exception {
@@ -71,7 +57,7 @@ class RestartSafetyIT {
             MockCluster.xdsConfig(),
             clock,
             new PrometheusRegistry());
-    closing.add(c);
+    cluster.closeLater(c);
     return c.start();
   }
 
