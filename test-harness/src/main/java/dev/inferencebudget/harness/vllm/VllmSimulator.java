@@ -241,26 +241,37 @@ public final class VllmSimulator implements AutoCloseable {
     if (maxTokens == null) {
       maxTokens = optionalInt(body, "max_tokens");
     }
-    generate(rc, Kind.CHAT, model, promptTokens, maxTokens, body);
+    generate(rc, Kind.CHAT, model, List.of(promptTokens), maxTokens, body);
   }
 
+  /**
+   * {@code prompt} is a string, a token-id array, or a batch of either; vLLM answers a batch of k
+   * prompts with k × n choices (choice {@code i * n + j} is the j-th sample of prompt i) and one
+   * usage summing every prompt.
+   */
   private void completion(RoutingContext rc, JsonObject body) {
     String model = model(body);
     Object prompt = body.getValue("prompt");
-    if (prompt instanceof JsonArray batch
-        && !batch.isEmpty()
-        && !(batch.getValue(0) instanceof Number)) {
-      if (batch.size() != 1) {
-        // TODO(#5): batched prompts (one choice set per prompt) are not simulated.
-        throw new ApiError.Exception(
-            ApiError.badRequest("The simulator accepts one prompt per request.", "prompt"));
-      }
-      prompt = batch.getValue(0);
-    }
     if (prompt == null) {
       throw new ApiError.Exception(ApiError.badRequest("prompt: Field required", "prompt"));
     }
-    int promptTokens = SyntheticModel.inputTokens(prompt);
+    List<Integer> promptTokens = new ArrayList<>();
+    if (prompt instanceof JsonArray batch
+        && !batch.isEmpty()
+        && !(batch.getValue(0) instanceof Number)) {
+      for (Object p : batch) {
+        if (!(p instanceof String)
+            && !(p instanceof JsonArray ids && ids.stream().allMatch(i -> i instanceof Number))) {
+          throw new ApiError.Exception(
+              ApiError.badRequest(
+                  "prompt must be a string, an array of token ids, or a list of either.",
+                  "prompt"));
+        }
+        promptTokens.add(SyntheticModel.inputTokens(p));
+      }
+    } else {
+      promptTokens.add(SyntheticModel.inputTokens(prompt));
+    }
     generate(rc, Kind.COMPLETION, model, promptTokens, optionalInt(body, "max_tokens"), body);
   }
 
@@ -268,15 +279,20 @@ public final class VllmSimulator implements AutoCloseable {
       RoutingContext rc,
       Kind kind,
       String model,
-      int promptTokens,
+      List<Integer> promptTokensEach,
       Integer maxTokens,
       JsonObject body) {
     Integer requestedN = optionalInt(body, "n");
-    int n = requestedN == null ? 1 : requestedN;
-    if (n < 1) {
+    int samples = requestedN == null ? 1 : requestedN;
+    if (samples < 1) {
       throw new ApiError.Exception(
-          ApiError.badRequest("n must be at least 1, got " + n + ".", "n"));
+          ApiError.badRequest("n must be at least 1, got " + samples + ".", "n"));
     }
+    // Every prompt of a batch must fit the context; the longest decides. The simulated outputs of
+    // one request all have the same length (vLLM's vary with where each sample stops).
+    int promptTokens = promptTokensEach.stream().mapToInt(Integer::intValue).sum();
+    int longestPrompt = promptTokensEach.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int n = samples * promptTokensEach.size();
     boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
     Object streamOptions = body.getValue("stream_options");
     if (streamOptions != null && !stream) {
@@ -293,9 +309,9 @@ public final class VllmSimulator implements AutoCloseable {
           ApiError.badRequest(
               "max_tokens must be at least 1, got " + maxTokens + ".", "max_tokens"));
     }
-    int room = config.maxModelLen() - promptTokens;
+    int room = config.maxModelLen() - longestPrompt;
     if (room < 1 || (maxTokens != null && maxTokens > room)) {
-      int requested = promptTokens + (maxTokens == null ? 0 : maxTokens);
+      int requested = longestPrompt + (maxTokens == null ? 0 : maxTokens);
       throw new ApiError.Exception(
           ApiError.badRequest(
               "This model's maximum context length is "
@@ -303,7 +319,7 @@ public final class VllmSimulator implements AutoCloseable {
                   + " tokens. However, you requested "
                   + requested
                   + " tokens ("
-                  + promptTokens
+                  + longestPrompt
                   + " in the messages, "
                   + (maxTokens == null ? 0 : maxTokens)
                   + " in the completion). Please reduce the length of the messages or completion."));

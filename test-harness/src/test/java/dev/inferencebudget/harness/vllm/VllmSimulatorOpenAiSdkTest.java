@@ -201,6 +201,46 @@ class VllmSimulatorOpenAiSdkTest {
   }
 
   @Test
+  void batchedPromptsGetNChoicesEachIndexedByPromptThenSampleAndOneSummedUsage() {
+    CompletionCreateParams params =
+        CompletionCreateParams.builder()
+            .model("qwen3-0.6b")
+            .promptOfArrayOfStrings(List.of("Once upon a time", "Once upon a time in a land far a"))
+            .n(2)
+            .maxTokens(3)
+            .build();
+
+    Completion c = client.completions().create(params);
+    List<Completion> chunks;
+    try (StreamResponse<Completion> stream = client.completions().createStreaming(params)) {
+      chunks = stream.stream().toList();
+    }
+
+    assertThat(c.usage().orElseThrow().promptTokens()).as("4 + 8 prompt tokens").isEqualTo(12);
+    assertThat(c.usage().orElseThrow().completionTokens()).as("2 prompts x 2 x 3").isEqualTo(12);
+    assertThat(c.choices()).extracting(ch -> ch.index()).containsExactly(0L, 1L, 2L, 3L);
+    assertThat(chunks.stream().flatMap(x -> x.choices().stream()).map(ch -> ch.index()))
+        .containsOnly(0L, 1L, 2L, 3L);
+  }
+
+  @Test
+  void aBatchPromptThatIsNeitherTextNorTokenIdsIsABadRequest() throws Exception {
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(sim.openAiBaseUrl() + "/completions"))
+                    .header("content-type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"qwen3-0.6b\",\"prompt\":[\"a\",{\"x\":1}]}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"param\":\"prompt\"");
+  }
+
+  @Test
   void embeddingsAreDeterministicUnitVectorsWithUsage() {
     EmbeddingCreateParams params =
         EmbeddingCreateParams.builder().model("qwen3-0.6b").input("a fox").build();
