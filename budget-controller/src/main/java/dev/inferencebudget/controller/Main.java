@@ -2,6 +2,7 @@ package dev.inferencebudget.controller;
 
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
+import dev.inferencebudget.controller.link.PeerTransport;
 import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +13,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -24,9 +26,15 @@ import java.util.concurrent.CountDownLatch;
  * {@code IBC_LEASE_NAMESPACE} (else {@code POD_NAMESPACE}), {@code IBC_LEADER_ELECTION} ({@code
  * false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS} ({@code READY_ENDPOINT} behind
  * Envoy Gateway; default {@code NOT_ROUTABLE}), {@code IBC_TLS_DIR} and {@code IBC_TLS_CLIENT_AUTH}
- * (TLS of the xDS and link API ports, {@link GrpcTls}).
+ * (TLS of the xDS and link API ports, {@link GrpcTls}), {@code IBC_PEER_TLS_AUTHORITY} (with TLS:
+ * the DNS name a standby checks the leader's certificate against, {@link #peerTlsAuthority}).
  */
 public final class Main {
+
+  /**
+   * The DNS name a standby checks the leader's certificate against (the leader is dialled by IP).
+   */
+  public static final String PEER_TLS_AUTHORITY_ENV = "IBC_PEER_TLS_AUTHORITY";
 
   private Main() {}
 
@@ -34,6 +42,7 @@ public final class Main {
     Map<String, String> env = System.getenv();
     ControllerConfig config = fromEnvironment(env).validate();
     GrpcTls tls = GrpcTls.fromEnvironment(env);
+    Optional<String> peerAuthority = peerTlsAuthority(env, tls, config.leaderElection().enabled());
     XdsConfig xdsConfig =
         XdsConfig.defaults().withListenAddress(config.bindAddress(), config.xdsPort()).validate();
     // Behind Envoy Gateway (or another controller's Envoys) no Envoy ACKs this server's xDS.
@@ -48,6 +57,7 @@ public final class Main {
     BudgetController controller =
         new BudgetController(client, config, xdsConfig, Clock.systemUTC(), registry)
             .serverCredentials(tls.serverCredentials())
+            .peerTransport(new PeerTransport(tls.channelCredentials(), peerAuthority))
             .start();
     HTTPServer metrics =
         HTTPServer.builder()
@@ -101,6 +111,35 @@ public final class Main {
             port(env, "IBC_LINK_API_PORT", defaults.linkApiPort()),
             port(env, "IBC_METRICS_PORT", defaults.metricsPort()))
         .withLeaderElection(le);
+  }
+
+  /**
+   * The authority a standby verifies the leader's certificate against: {@code
+   * IBC_PEER_TLS_AUTHORITY} if set. A standby dials the leader by pod IP, and certificates (the
+   * chart's, cert-manager's) name Service DNS names, not pod IPs; the process cannot derive its
+   * Service's name by itself, so with TLS and leader election it refuses to start without one
+   * rather than fail every forward later. Without TLS, or without leader election (no standbys), it
+   * is optional.
+   *
+   * @throws IllegalArgumentException naming the variable when TLS and leader election are on and it
+   *     is missing
+   */
+  public static Optional<String> peerTlsAuthority(
+      Map<String, String> env, GrpcTls tls, boolean leaderElection) {
+    String value = env.get(PEER_TLS_AUTHORITY_ENV);
+    if (value != null && !value.isBlank()) {
+      return Optional.of(value.trim());
+    }
+    if (tls.enabled() && leaderElection) {
+      throw new IllegalArgumentException(
+          PEER_TLS_AUTHORITY_ENV
+              + " is not set, but "
+              + GrpcTls.ENV
+              + " turns on TLS and standbys dial the leader by pod IP: set it to a DNS name the"
+              + " controller certificate covers (the chart sets the controller Service's,"
+              + " <release>-controller.<namespace>.svc)");
+    }
+    return Optional.empty();
   }
 
   private static int port(Map<String, String> env, String key, int fallback) {

@@ -9,6 +9,7 @@ import dev.inferencebudget.controller.link.LeaderLink;
 import dev.inferencebudget.controller.link.LoadAggregator;
 import dev.inferencebudget.controller.link.ModelStatePublisher;
 import dev.inferencebudget.controller.link.PeerRoutability;
+import dev.inferencebudget.controller.link.PeerTransport;
 import dev.inferencebudget.controller.metrics.ControllerMetrics;
 import dev.inferencebudget.controller.observe.GpuMemoryObserver;
 import dev.inferencebudget.xds.XdsControlPlane;
@@ -178,6 +179,16 @@ public final class BudgetController implements AutoCloseable {
    */
   public synchronized BudgetController serverCredentials(ServerCredentials credentials) {
     this.serverCredentials = Objects.requireNonNull(credentials, "credentials");
+    return this;
+  }
+
+  /**
+   * How a standby dials the leader's link API (TLS client credentials and the authority its
+   * certificate is checked against, from {@code IBC_TLS_DIR} and {@code IBC_PEER_TLS_AUTHORITY} in
+   * {@code Main}); plaintext unless set. Call before {@link #start()}.
+   */
+  public BudgetController peerTransport(PeerTransport transport) {
+    leaderLink.transport(transport);
     return this;
   }
 

@@ -8,9 +8,9 @@ import dev.inferencebudget.proto.v1.ModelStates;
 import dev.inferencebudget.proto.v1.PeerReport;
 import dev.inferencebudget.proto.v1.ReportLoadResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Without a leader elsewhere (this replica leads, or no leader is known) every method is a no-op
  * and {@link #forwardActivation} returns empty.
+ *
+ * <p>The leader is dialled with a {@link PeerTransport}: the process's TLS client credentials and
+ * the name the leader's certificate is checked against. A handshake that fails on that check is
+ * logged as a warning and reported by {@link #forwardActivation} with the name that was checked.
  */
 public final class LeaderLink implements AutoCloseable {
 
@@ -53,6 +58,7 @@ public final class LeaderLink implements AutoCloseable {
   private ScheduledExecutorService reconnects; // created at the first reconnect
 
   // Guarded by this.
+  private PeerTransport transport;
   private InetSocketAddress leader;
   private ManagedChannel channel;
   private BudgetControllerGrpc.BudgetControllerStub stub;
@@ -61,11 +67,23 @@ public final class LeaderLink implements AutoCloseable {
   private PeerReport lastReport;
   private final Map<Object, StreamObserver<LoadReport>> reportStreams = new HashMap<>();
   private boolean closed;
+  private long tlsWarnedIn = -1; // the term whose TLS failure was logged (once per leader)
 
   private volatile boolean relaying;
 
+  /** A link that dials the leader in plaintext (until {@link #transport} says otherwise). */
   public LeaderLink(Consumer<Optional<ModelStates>> onLeaderStates) {
+    this(onLeaderStates, PeerTransport.plaintext());
+  }
+
+  public LeaderLink(Consumer<Optional<ModelStates>> onLeaderStates, PeerTransport transport) {
     this.onLeaderStates = Objects.requireNonNull(onLeaderStates, "onLeaderStates");
+    this.transport = Objects.requireNonNull(transport, "transport");
+  }
+
+  /** How the next leader is dialled; set before the first {@link #leaderAt}. */
+  public synchronized void transport(PeerTransport newTransport) {
+    this.transport = Objects.requireNonNull(newTransport, "newTransport");
   }
 
   /**
@@ -86,10 +104,7 @@ public final class LeaderLink implements AutoCloseable {
       term++;
       if (leader != null) {
         log.info("forwarding to the leader at {}", leader);
-        channel =
-            NettyChannelBuilder.forAddress(leader)
-                .usePlaintext() // TODO(#6): TLS between controller replicas, like the link API
-                .build();
+        channel = transport.dial(leader);
         stub = BudgetControllerGrpc.newStub(channel);
         openPeerStream(term);
       }
@@ -109,8 +124,12 @@ public final class LeaderLink implements AutoCloseable {
   public Optional<CompletableFuture<ActivationResponse>> forwardActivation(
       ActivationRequest request) {
     BudgetControllerGrpc.BudgetControllerStub current;
+    InetSocketAddress to;
+    PeerTransport via;
     synchronized (this) {
       current = stub;
+      to = leader;
+      via = transport;
     }
     if (current == null) {
       return Optional.empty();
@@ -128,7 +147,10 @@ public final class LeaderLink implements AutoCloseable {
 
               @Override
               public void onError(Throwable t) {
-                answer.completeExceptionally(t);
+                answer.completeExceptionally(
+                    tlsFailure(t)
+                        .<Throwable>map(m -> new LeaderTlsException(to, via, m, t))
+                        .orElse(t));
               }
 
               @Override
@@ -239,7 +261,15 @@ public final class LeaderLink implements AutoCloseable {
       if (term != openedIn || closed) {
         return;
       }
-      log.debug("SyncPeer stream to {} ended; reconnecting", leader, error);
+      Optional<String> tls = tlsFailure(error);
+      if (tls.isPresent() && tlsWarnedIn != openedIn) {
+        tlsWarnedIn = openedIn;
+        log.warn(
+            "{}; retrying",
+            new LeaderTlsException(leader, transport, tls.get(), error).getMessage());
+      } else {
+        log.debug("SyncPeer stream to {} ended; reconnecting", leader, error);
+      }
       peerStream = null;
       if (reconnects == null) {
         reconnects =
@@ -264,6 +294,42 @@ public final class LeaderLink implements AutoCloseable {
     if (relaying) {
       relaying = false;
       onLeaderStates.accept(Optional.empty());
+    }
+  }
+
+  /**
+   * The message of a TLS handshake or certificate failure among {@code error}'s causes: the
+   * innermost one, which says what was wrong (the outer ones say only that the engine failed).
+   */
+  static Optional<String> tlsFailure(Throwable error) {
+    Optional<String> found = Optional.empty();
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SSLException || t instanceof CertificateException) {
+        found = Optional.of(String.valueOf(t.getMessage()));
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The TLS handshake with the leader failed: most often its certificate does not name the
+   * authority the standby checks it against ({@code IBC_PEER_TLS_AUTHORITY}).
+   */
+  public static final class LeaderTlsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LeaderTlsException(
+        InetSocketAddress leader, PeerTransport via, String detail, Throwable cause) {
+      super(
+          "TLS handshake with the leader at "
+              + leader
+              + " failed, checking its certificate against "
+              + via.authority()
+                  .map(a -> "the authority '" + a + "'")
+                  .orElse("its address (no IBC_PEER_TLS_AUTHORITY)")
+              + "; IBC_PEER_TLS_AUTHORITY must be a DNS name the controller certificate covers: "
+              + detail,
+          cause);
     }
   }
 

@@ -52,7 +52,11 @@ class HelmChartTest {
   private static final Map<String, String> TLS_CERT_MANAGER =
       Map.of("tls.enabled", "true", "tls.certManager.issuerRef.name", "cluster-ca");
   private static final Map<String, String> TLS_SECRET =
-      Map.of("tls.enabled", "true", "tls.source", "secret", "tls.existingSecret", "my-grpc-tls");
+      Map.of(
+          "tls.enabled", "true",
+          "tls.source", "secret",
+          "tls.existingSecret", "my-grpc-tls",
+          "tls.peerAuthority", "controller.ibc.example");
   private static final Map<String, String> NETWORK_POLICIES =
       Map.of(
           "networkPolicies.enabled", "true",
@@ -261,6 +265,21 @@ class HelmChartTest {
             .filter(o -> o.getKind().equals("Certificate"))
             .findFirst()
             .orElseThrow();
+    // a standby dials the leader by pod IP and checks its certificate against a name it covers
+    Map<String, String> controllerEnv = new TreeMap<>();
+    onlyContainer(chart.deployment(CONTROLLER)).getEnv().stream()
+        .filter(e -> e.getValue() != null)
+        .forEach(e -> controllerEnv.put(e.getName(), e.getValue()));
+    @SuppressWarnings("unchecked")
+    List<String> dnsNames = (List<String>) certificate.get("spec", "dnsNames");
+    assertThat(
+            dev.inferencebudget.controller.Main.peerTlsAuthority(
+                controllerEnv, GrpcTls.fromEnvironment(controllerEnv), true))
+        .hasValueSatisfying(
+            authority ->
+                assertThat(authority)
+                    .isIn(dnsNames)
+                    .isEqualTo(CONTROLLER + "." + NAMESPACE + ".svc"));
     // Netty reads PKCS#8 keys only
     assertThat((String) certificate.get("spec", "privateKey", "encoding")).isEqualTo("PKCS8");
     JsonNode bootstrap =
@@ -284,6 +303,9 @@ class HelmChartTest {
     assertThat(chart.kinds()).doesNotContain("Certificate");
     assertMountsTlsSecret(chart.deployment(CONTROLLER), "my-grpc-tls");
     assertMountsTlsSecret(chart.deployment(EXT_PROC), "my-grpc-tls");
+    // the provided certificate's name for the controller
+    assertThat(env(onlyContainer(chart.deployment(CONTROLLER)), "IBC_PEER_TLS_AUTHORITY"))
+        .isEqualTo("controller.ibc.example");
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -69,6 +70,29 @@ final class TestPki {
    * {@code directory} (created).
    */
   Path writeSecret(Path directory, boolean withCa) throws Exception {
+    return writeSecret(
+        directory,
+        withCa,
+        new GeneralName[] {
+          new GeneralName(GeneralName.dNSName, "localhost"),
+          new GeneralName(GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())
+        });
+  }
+
+  /**
+   * Like {@link #writeSecret(Path, boolean)}, but the certificate names only {@code dnsNames} (as
+   * cert-manager's for the chart's Service names), not the loopback address clients dial.
+   */
+  Path writeSecret(Path directory, boolean withCa, List<String> dnsNames) throws Exception {
+    return writeSecret(
+        directory,
+        withCa,
+        dnsNames.stream()
+            .map(n -> new GeneralName(GeneralName.dNSName, n))
+            .toArray(GeneralName[]::new));
+  }
+
+  private Path writeSecret(Path directory, boolean withCa, GeneralName[] names) throws Exception {
     Files.createDirectories(directory);
     KeyPair leafKey = newKeyPair();
     X509v3CertificateBuilder builder =
@@ -80,15 +104,7 @@ final class TestPki {
         false,
         new ExtendedKeyUsage(
             new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-    builder.addExtension(
-        Extension.subjectAlternativeName,
-        false,
-        new GeneralNames(
-            new GeneralName[] {
-              new GeneralName(GeneralName.dNSName, "localhost"),
-              new GeneralName(
-                  GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())
-            }));
+    builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
     X509Certificate leaf = sign(builder, caKey);
     pem(directory.resolve("tls.crt"), leaf);
     pem(directory.resolve("tls.key"), new JcaPKCS8Generator(leafKey.getPrivate(), null));
