@@ -1,10 +1,12 @@
 package dev.inferencebudget.controller;
 
+import dev.inferencebudget.controller.api.Quantities;
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
 import dev.inferencebudget.controller.link.PeerTransport;
 import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -27,7 +29,9 @@ import java.util.concurrent.CountDownLatch;
  * false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS} ({@code READY_ENDPOINT} behind
  * Envoy Gateway; default {@code NOT_ROUTABLE}), {@code IBC_TLS_DIR} and {@code IBC_TLS_CLIENT_AUTH}
  * (TLS of the xDS and link API ports, {@link GrpcTls}), {@code IBC_PEER_TLS_AUTHORITY} (with TLS:
- * the DNS name a standby checks the leader's certificate against, {@link #peerTlsAuthority}).
+ * the DNS name a standby checks the leader's certificate against, {@link #peerTlsAuthority}),
+ * {@code IBC_GPU_MEMORY_PER_DEVICE} (a quantity such as {@code 80Gi}: the size of one GPU of the
+ * pool, which turns vLLM's reported fraction into observed bytes).
  */
 public final class Main {
 
@@ -35,6 +39,9 @@ public final class Main {
    * The DNS name a standby checks the leader's certificate against (the leader is dialled by IP).
    */
   public static final String PEER_TLS_AUTHORITY_ENV = "IBC_PEER_TLS_AUTHORITY";
+
+  /** The size of one GPU of the pool, a Kubernetes quantity ({@code 80Gi}). */
+  public static final String GPU_MEMORY_PER_DEVICE_ENV = "IBC_GPU_MEMORY_PER_DEVICE";
 
   private Main() {}
 
@@ -103,7 +110,13 @@ public final class Main {
             le.leaseDuration(),
             le.renewDeadline(),
             le.retryPeriod());
+    ControllerConfig.GpuObservation gpu = defaults.gpuObservation();
+    String gpuMemory = env.get(GPU_MEMORY_PER_DEVICE_ENV);
+    if (gpuMemory != null && !gpuMemory.isBlank()) {
+      gpu = gpu.withGpuMemoryPerDeviceBytes(gpuMemoryBytes(gpuMemory.trim()));
+    }
     return defaults
+        .withGpuObservation(gpu)
         .withNamespaces(watched)
         .withPorts(
             defaults.bindAddress(),
@@ -140,6 +153,17 @@ public final class Main {
               + " <release>-controller.<namespace>.svc)");
     }
     return Optional.empty();
+  }
+
+  private static long gpuMemoryBytes(String value) {
+    Quantity quantity;
+    try {
+      quantity = new Quantity(value);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          GPU_MEMORY_PER_DEVICE_ENV + " = " + value + ", must be a quantity such as 80Gi", e);
+    }
+    return Quantities.toBytes(quantity, GPU_MEMORY_PER_DEVICE_ENV);
   }
 
   private static int port(Map<String, String> env, String key, int fallback) {

@@ -61,6 +61,10 @@ public record ControllerConfig(
     public GpuObservation withPeriod(Duration newPeriod) {
       return new GpuObservation(enabled, newPeriod, timeout, gpuMemoryPerDeviceBytes);
     }
+
+    public GpuObservation withGpuMemoryPerDeviceBytes(long newGpuMemoryPerDeviceBytes) {
+      return new GpuObservation(enabled, period, timeout, newGpuMemoryPerDeviceBytes);
+    }
   }
 
   /**

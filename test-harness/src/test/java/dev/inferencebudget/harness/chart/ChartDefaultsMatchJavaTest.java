@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.inferencebudget.controller.api.Quantities;
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.extproc.api.ExtProcConfig;
 import dev.inferencebudget.xds.api.XdsConfig;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +62,11 @@ class ChartDefaultsMatchJavaTest {
         .isEqualTo(controller.leaderElection().enabled());
     assertThat(values.at("/controller/leaderElection/leaseName").asText())
         .isEqualTo(controller.leaderElection().leaseName());
+    assertThat(
+            Quantities.toBytes(
+                new Quantity(values.at("/controller/gpuMemoryPerDevice").asText()),
+                "controller.gpuMemoryPerDevice"))
+        .isEqualTo(controller.gpuObservation().gpuMemoryPerDeviceBytes());
   }
 
   @Test

@@ -82,7 +82,8 @@ class HelmChartTest {
           "controller.ports.xds", "18443",
           "controller.ports.linkApi", "9443",
           "controller.ports.metrics", "9191",
-          "controller.leaderElection.leaseName", "ibc-leader");
+          "controller.leaderElection.leaseName", "ibc-leader",
+          "controller.gpuMemoryPerDevice", "141Gi");
   private static final Map<String, String> WATCHED_NAMESPACES =
       Map.of("controller.watchNamespaces[0]", "team-a", "controller.watchNamespaces[1]", "team-b");
 
@@ -243,6 +244,7 @@ class HelmChartTest {
     assertThat(config.leaderElection().leaseName()).isEqualTo("ibc-leader");
     assertThat(config.leaderElection().leaseNamespace()).isEqualTo(NAMESPACE);
     assertThat(config.leaderElection().identity()).isEqualTo("ibc-controller-0");
+    assertThat(config.gpuObservation().gpuMemoryPerDeviceBytes()).isEqualTo(141L << 30);
     assertThat(servicePort(chart.service(CONTROLLER), "xds").getPort()).isEqualTo(18443);
   }
 
@@ -524,6 +526,8 @@ class HelmChartTest {
         Arguments.of(Map.of("tls.enabled", "true", "tls.source", "secret")),
         Arguments.of(Map.of("tls.enabled", "true")),
         Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")),
+        Arguments.of(Map.of("controller.gpuMemoryPerDevice", "80 GB")),
+        Arguments.of(Map.of("tls.enabled", "true", "tls.peerAuthority", "Not A Name")),
         Arguments.of(Map.of("monitoring.prometheusRule.budgetNearFullRatio", "1.5")),
         Arguments.of(Map.of("monitoring.serviceMonitor.interval", "often")),
         Arguments.of(Map.of("envoyGateway.enabled", "true")),
