@@ -85,6 +85,13 @@ final class ModelStates {
     if (a.requestsPerMinute() != null) {
       b.setRequestsPerMinute(a.requestsPerMinute());
     }
+    // Absent stays 0 on the wire: ext-proc's default cost.
+    if (a.imageTokens() != null) {
+      b.setImageTokens(a.imageTokens());
+    }
+    if (a.audioTokens() != null) {
+      b.setAudioTokens(a.audioTokens());
+    }
     try {
       b.setQueueWait(duration(a.queueWaitDuration()));
     } catch (IllegalArgumentException e) {

@@ -27,6 +27,11 @@ import java.time.Duration;
  * @param queueWait the longest a request waits in that queue before a 503 (default {@code 30s})
  * @param tokenizer how prompt tokens are counted when the byte-length bound cannot decide (default
  *     tiktoken {@code o200k_base})
+ * @param imageTokens prompt tokens one image content part ({@code image_url}) costs; absent:
+ *     ext-proc's default (765, OpenAI's high-detail cost). At least 1: on the wire 0 means "the
+ *     default", so free images cannot be expressed and are not accepted
+ * @param audioTokens prompt tokens one audio content part ({@code input_audio}, {@code audio_url})
+ *     costs; absent: ext-proc's default (750, about 30 s); at least 1 for the same reason
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Admission(
@@ -64,10 +69,18 @@ public record Admission(
     @Default("{}")
         @JsonPropertyDescription(
             "How prompt tokens are counted when the byte-length bound cannot decide (default: tiktoken o200k_base).")
-        Tokenizer tokenizer) {
+        Tokenizer tokenizer,
+    @Min(1)
+        @JsonPropertyDescription(
+            "Prompt tokens one image content part (image_url) costs; absent: ext-proc's default (765).")
+        Long imageTokens,
+    @Min(1)
+        @JsonPropertyDescription(
+            "Prompt tokens one audio content part (input_audio, audio_url) costs; absent: ext-proc's default (750).")
+        Long audioTokens) {
 
   public static final Admission DEFAULTS =
-      new Admission(null, null, null, null, null, null, null, null, null);
+      new Admission(null, null, null, null, null, null, null, null, null, null, null);
 
   public Admission {
     maxTokensPolicy = maxTokensPolicy == null ? MaxTokensPolicy.REJECT : maxTokensPolicy;
