@@ -27,11 +27,12 @@ import java.util.concurrent.CountDownLatch;
  * IBC_METRICS_PORT}, {@code POD_NAME} (the leader-election identity), {@code IBC_LEASE_NAME},
  * {@code IBC_LEASE_NAMESPACE} (else {@code POD_NAMESPACE}), {@code IBC_LEADER_ELECTION} ({@code
  * false} to lead without a Lease), {@code IBC_XDS_WITHOUT_ENVOYS} ({@code READY_ENDPOINT} behind
- * Envoy Gateway; default {@code NOT_ROUTABLE}), {@code IBC_TLS_DIR} and {@code IBC_TLS_CLIENT_AUTH}
- * (TLS of the xDS and link API ports, {@link GrpcTls}), {@code IBC_PEER_TLS_AUTHORITY} (with TLS:
- * the DNS name a standby checks the leader's certificate against, {@link #peerTlsAuthority}),
- * {@code IBC_GPU_MEMORY_PER_DEVICE} (a quantity such as {@code 80Gi}: the size of one GPU of the
- * pool, which turns vLLM's reported fraction into observed bytes).
+ * Envoy Gateway; default {@code NOT_ROUTABLE}), {@code IBC_TLS_DIR}, {@code IBC_TLS_CLIENT_AUTH}
+ * and {@code IBC_TLS_RELOAD_SECONDS} (TLS of the xDS and link API ports, {@link GrpcTls}), {@code
+ * IBC_PEER_TLS_AUTHORITY} (with TLS: the DNS name a standby checks the leader's certificate
+ * against, {@link #peerTlsAuthority}), {@code IBC_GPU_MEMORY_PER_DEVICE} (a quantity such as {@code
+ * 80Gi}: the size of one GPU of the pool, which turns vLLM's reported fraction into observed
+ * bytes).
  */
 public final class Main {
 
@@ -84,6 +85,7 @@ public final class Main {
                   }
                   metrics.close();
                   client.close();
+                  tls.close();
                   stopped.countDown();
                 }));
     stopped.await();

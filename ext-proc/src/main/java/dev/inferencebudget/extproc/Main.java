@@ -93,6 +93,7 @@ public final class Main {
                   try {
                     started.close();
                     stopLink.run();
+                    tls.close();
                   } catch (Exception e) {
                     log.warn("shutdown failed", e);
                   }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.inferencebudget.controller.api.Quantities;
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.extproc.api.ExtProcConfig;
+import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Files;
@@ -67,6 +68,12 @@ class ChartDefaultsMatchJavaTest {
                 new Quantity(values.at("/controller/gpuMemoryPerDevice").asText()),
                 "controller.gpuMemoryPerDevice"))
         .isEqualTo(controller.gpuObservation().gpuMemoryPerDeviceBytes());
+  }
+
+  @Test
+  void tlsReloadPeriodMirrorsGrpcTlsDefault() {
+    assertThat(values.at("/tls/reloadSeconds").asLong())
+        .isEqualTo(GrpcTls.DEFAULT_RELOAD_PERIOD.toSeconds());
   }
 
   @Test

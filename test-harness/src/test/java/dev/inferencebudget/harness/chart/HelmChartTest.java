@@ -261,6 +261,8 @@ class HelmChartTest {
       GrpcTls tls = GrpcTls.fromEnvironment(env);
       assertThat(tls.directory()).contains(java.nio.file.Path.of("/etc/ibc/tls"));
       assertThat(tls.requireClientCertificates()).isTrue();
+      // renewed certificates are picked up without a restart, at the period values.yaml sets
+      assertThat(tls.reloadPeriod()).isEqualTo(java.time.Duration.ofSeconds(60));
     }
     GenericKubernetesResource certificate =
         chart.all(GenericKubernetesResource.class).stream()
@@ -525,6 +527,7 @@ class HelmChartTest {
         Arguments.of(Map.of("controller.leaderElection.enabled", "false")),
         Arguments.of(Map.of("tls.enabled", "true", "tls.source", "secret")),
         Arguments.of(Map.of("tls.enabled", "true")),
+        Arguments.of(withTls("tls.reloadSeconds", "-1")),
         Arguments.of(Map.of("networkPolicies.apiServerCidrs[0]", "not-a-cidr")),
         Arguments.of(Map.of("controller.gpuMemoryPerDevice", "80 GB")),
         Arguments.of(Map.of("tls.enabled", "true", "tls.peerAuthority", "Not A Name")),
@@ -536,6 +539,12 @@ class HelmChartTest {
                 "envoyGateway.enabled", "true",
                 "envoyGateway.gateway.name", "gw",
                 "envoyGateway.gateway.namespace", "Not_A_Namespace")));
+  }
+
+  private static Map<String, String> withTls(String key, String value) {
+    Map<String, String> values = new TreeMap<>(TLS_CERT_MANAGER);
+    values.put(key, value);
+    return values;
   }
 
   @ParameterizedTest
