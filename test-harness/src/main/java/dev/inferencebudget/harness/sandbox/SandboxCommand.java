@@ -110,6 +110,12 @@ public final class SandboxCommand implements Callable<Integer> {
     System.setProperty(
         "org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
         "error");
+    // On Ctrl-C a Vert.x server's channel group may finish closing after its event loop stopped;
+    // Netty then logs a stack trace for a listener it can no longer notify. Nothing is lost (the
+    // process is ending), so that one logger stays quiet unless --verbose.
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.io.netty.util.concurrent.DefaultPromise.rejectedExecution",
+        verbose ? "error" : "off");
     System.exit(new CommandLine(new SandboxCommand()).execute(args));
   }
 
