@@ -405,6 +405,99 @@ class HelmChartTest {
   }
 
   @Test
+  void
+      envoyGatewayTrafficPoliciesDeriveTheBufferAndIdleTimeoutFromExtProcAndRaiseItsCircuitBreaker()
+          throws Exception {
+    Map<String, String> values = new TreeMap<>(ENVOY_GATEWAY);
+    for (Map<String, String> variant :
+        List.of(
+            values,
+            with(values, "extProc.maxRequestBodyBytes", "67108864"),
+            with(values, "extProc.maxMessageTimeoutSeconds", "3600"))) {
+      RenderedChart chart = RenderedChart.render(variant);
+      Container extProc = onlyContainer(chart.deployment(EXT_PROC));
+      long maxBodyBytes = Long.parseLong(env(extProc, "IBC_EXTPROC_MAX_BODY_BYTES"));
+      java.time.Duration longestHold =
+          java.time.Duration.ofSeconds(
+              Long.parseLong(env(extProc, "IBC_EXTPROC_MAX_MESSAGE_TIMEOUT_SECONDS")));
+
+      JsonNode client = only(chart, "ClientTrafficPolicy");
+      assertThat(client.at("/apiVersion").asText()).isEqualTo("gateway.envoyproxy.io/v1alpha1");
+      assertThat(client.at("/metadata/namespace").asText()).isEqualTo("gateway-system");
+      JsonNode target = client.at("/spec/targetRefs/0");
+      assertThat(target.get("group").asText()).isEqualTo("gateway.networking.k8s.io");
+      assertThat(target.get("kind").asText()).isEqualTo("Gateway");
+      assertThat(target.get("name").asText()).isEqualTo("inference-gateway");
+      // a Buffered body over the listener's buffer is a 413 before ext-proc sees it (spec rule 8);
+      // the API accepts a quantity ("16Mi" or bytes), pattern from Envoy Gateway's CRD
+      String bufferLimit = client.at("/spec/connection/bufferLimit").asText();
+      assertThat(bufferLimit).matches("^[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?$");
+      assertThat(
+              io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(
+                      new io.fabric8.kubernetes.api.model.Quantity(bufferLimit))
+                  .longValueExact())
+          .isGreaterThanOrEqualTo(maxBodyBytes);
+      // a hold sees no stream activity: the idle timer must outlast it (spec rule 15)
+      java.time.Duration streamIdle =
+          java.time.Duration.parse(
+              "PT" + client.at("/spec/timeout/http/streamIdleTimeout").asText());
+      JsonNode policy = only(chart, "EnvoyExtensionPolicy");
+      assertThat(streamIdle)
+          .isGreaterThan(longestHold)
+          .isGreaterThan(
+              java.time.Duration.parse(
+                  "PT" + policy.at("/spec/extProc/0/messageTimeout").asText()));
+      assertThat(client.at("/spec/timeout/http").has("requestReceivedTimeout")).isFalse();
+
+      // every request in ext-proc is one stream to it: the same thresholds as the standalone
+      // bootstrap's ext_proc_cluster, far above Envoy's default 1024 (spec rule 19)
+      JsonNode breaker = policy.at("/spec/extProc/0/backendSettings/circuitBreaker");
+      JsonNode bootstrapBreaker = standaloneExtProcCircuitBreaker();
+      assertThat(breaker.get("maxParallelRequests").asLong())
+          .isEqualTo(bootstrapBreaker.get("max_requests").asLong())
+          .isGreaterThan(1024);
+      assertThat(breaker.get("maxPendingRequests").asLong())
+          .isEqualTo(bootstrapBreaker.get("max_pending_requests").asLong());
+      assertThat(breaker.get("maxConnections").asLong())
+          .isEqualTo(bootstrapBreaker.get("max_connections").asLong());
+    }
+  }
+
+  @Test
+  void envoyGatewayTrafficPoliciesCanBeLeftToTheUser() throws Exception {
+    Map<String, String> values = new TreeMap<>(ENVOY_GATEWAY);
+    values.put("envoyGateway.clientTrafficPolicy.enabled", "false");
+    values.put("envoyGateway.extProcCircuitBreaker", "null");
+    RenderedChart chart = RenderedChart.render(values);
+
+    assertThat(chart.kinds())
+        .contains("EnvoyExtensionPolicy")
+        .doesNotContain("ClientTrafficPolicy");
+    assertThat(only(chart, "EnvoyExtensionPolicy").at("/spec/extProc/0").has("backendSettings"))
+        .isFalse();
+  }
+
+  private static Map<String, String> with(Map<String, String> values, String key, String value) {
+    Map<String, String> changed = new TreeMap<>(values);
+    changed.put(key, value);
+    return changed;
+  }
+
+  private static JsonNode standaloneExtProcCircuitBreaker() throws Exception {
+    JsonNode bootstrap =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(
+                java.nio.file.Files.readString(
+                    RenderedChart.CHART.resolve("files").resolve("envoy.yaml")));
+    for (JsonNode cluster : bootstrap.at("/static_resources/clusters")) {
+      if (cluster.get("name").asText().equals("ext_proc_cluster")) {
+        return cluster.at("/circuit_breakers/thresholds/0");
+      }
+    }
+    throw new AssertionError("no ext_proc_cluster in files/envoy.yaml");
+  }
+
+  @Test
   void envoyGatewayInTheReleaseNamespaceNeedsNoReferenceGrant() {
     RenderedChart chart =
         RenderedChart.render(
@@ -534,6 +627,7 @@ class HelmChartTest {
         Arguments.of(Map.of("monitoring.prometheusRule.budgetNearFullRatio", "1.5")),
         Arguments.of(Map.of("monitoring.serviceMonitor.interval", "often")),
         Arguments.of(Map.of("envoyGateway.enabled", "true")),
+        Arguments.of(with(ENVOY_GATEWAY, "envoyGateway.extProcCircuitBreaker.maxRequests", "0")),
         Arguments.of(
             Map.of(
                 "envoyGateway.enabled", "true",
