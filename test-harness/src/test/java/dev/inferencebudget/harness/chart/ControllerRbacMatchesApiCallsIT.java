@@ -2,6 +2,8 @@ package dev.inferencebudget.harness.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
 
 import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
@@ -10,12 +12,15 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -49,10 +54,11 @@ import org.junit.jupiter.api.Test;
 /**
  * The chart's RBAC against the API calls the controller really makes: the controller runs a
  * scenario (the repository's examples, an activation and a scale-up, budget refusals, an HPA on a
- * target, a 409 on a status write, leader election and its release) against fabric8's mock API
- * server; every request its client sent is turned into (API group, resource, verb) and must be
- * granted by the rendered ClusterRole (or, for Leases, the leader-election Role), and every granted
- * (resource, verb) must have been used or be listed in {@link #UNUSED_BUT_JUSTIFIED} with a reason.
+ * target, a 409 on a status write, the HTTPRoute generated for an example's {@code spec.route},
+ * changed and removed again, leader election and its release) against fabric8's mock API server;
+ * every request its client sent is turned into (API group, resource, verb) and must be granted by
+ * the rendered ClusterRole (or, for Leases, the leader-election Role), and every granted (resource,
+ * verb) must have been used or be listed in {@link #UNUSED_BUT_JUSTIFIED} with a reason.
  */
 class ControllerRbacMatchesApiCallsIT {
 
@@ -66,9 +72,6 @@ class ControllerRbacMatchesApiCallsIT {
    */
   static final Map<String, String> UNUSED_BUT_JUSTIFIED =
       Map.of(
-          "gateway.networking.k8s.io/httproutes",
-          "HTTPRoutes generated for BudgetedModels with spec.route (issue 6, the gateway"
-              + " integration); this mock has no Gateway API resources to route to",
           "apps/deployments",
           "get and patch: node warmth edits the pod template's preferred node affinity before a"
               + " scale from zero of a model that ran before; this scenario starts every model for"
@@ -177,6 +180,9 @@ class ControllerRbacMatchesApiCallsIT {
         .containsEntry("coordination.k8s.io/leases", Set.of("get", "create", "patch"))
         .containsEntry("apps/deployments/scale", Set.of("get", "update"))
         .containsEntry("/events", Set.of("create"))
+        .containsEntry(
+            "gateway.networking.k8s.io/httproutes",
+            Set.of("list", "watch", "get", "create", "update", "delete"))
         .containsKey("inferencebudget.dev/budgetedmodels/status");
   }
 
@@ -307,6 +313,7 @@ class ControllerRbacMatchesApiCallsIT {
                             .get()
                             .get("status")
                         != null);
+    generatedRouteIsCreatedChangedAndDeleted();
     controller.close(); // releases the Lease
     controller = null;
     client.close();
@@ -318,6 +325,35 @@ class ControllerRbacMatchesApiCallsIT {
     }
     assertThat(calls).isNotEmpty();
     return calls;
+  }
+
+  /**
+   * The HTTPRoute generated for an example's {@code spec.route} (created when the controller
+   * started) is written again when the route changes, and deleted when {@code spec.route} goes.
+   */
+  private void generatedRouteIsCreatedChangedAndDeleted() {
+    String model = "llama-3-1-8b"; // its example sets spec.route
+    var models = setup.genericKubernetesResources("inferencebudget.dev/v1alpha1", "BudgetedModel");
+    var route = setup.resources(HTTPRoute.class).inNamespace(NS).withName(model);
+    await().atMost(Duration.ofSeconds(40)).until(() -> backendPort(route.get()), equalTo(8000));
+    models
+        .inNamespace(NS)
+        .withName(model)
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"spec\":{\"route\":{\"backendRef\":{\"port\":8001}}}}");
+    await().atMost(Duration.ofSeconds(40)).until(() -> backendPort(route.get()), equalTo(8001));
+    models
+        .inNamespace(NS)
+        .withName(model)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"route\":null}}");
+    await().atMost(Duration.ofSeconds(40)).until(route::get, nullValue());
+  }
+
+  private static Integer backendPort(HTTPRoute route) {
+    return route == null
+        ? null
+        : route.getSpec().getRules().get(0).getBackendRefs().get(0).getPort();
   }
 
   private List<RecordedRequest> drain() throws InterruptedException {

@@ -101,7 +101,7 @@ class HelmChartTest {
           Map.entry("/events", Set.of("create")),
           Map.entry(
               "gateway.networking.k8s.io/httproutes",
-              Set.of("get", "list", "watch", "create", "update", "patch", "delete")),
+              Set.of("get", "list", "watch", "create", "update", "delete")),
           Map.entry("autoscaling/horizontalpodautoscalers", Set.of("list", "watch")));
 
   static Stream<Arguments> variants() {
