@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Timestamp;
+import dev.inferencebudget.controller.api.v1alpha1.AdaptiveKeepAlive;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelSpec;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelStatus;
@@ -172,6 +173,57 @@ class RestartSafetyIT {
     // the fixed fallback would keep it for 30 minutes.
     await().until(() -> T0.plusSeconds(198).equals(status().scaleToZeroTime()));
     assertThat(status().idleGaps()).isEqualTo(learned);
+  }
+
+  @Test
+  void aHistogramLearnedWithOtherBucketsIsDiscardedNotReadAtTheNewWidth() throws Exception {
+    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
+    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
+    BudgetedModel model = MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "30m");
+    BudgetedModelSpec s = model.getSpec();
+    model.setSpec(
+        new BudgetedModelSpec(
+            s.modelNames(),
+            s.targetRef(),
+            s.budgetRef(),
+            s.gpuMemoryPerReplica(),
+            s.priority(),
+            s.replicas(),
+            // The operator halved the bucket width since the histogram below was learned.
+            new ScaleToZero("30m", KeepAlivePolicy.ADAPTIVE, new AdaptiveKeepAlive("30s", "4h")),
+            null,
+            null,
+            null,
+            null,
+            false,
+            null));
+    BudgetedModel created = client.resource(model).create();
+    IdleGapHistogram learned = new IdleGapHistogram(60L, 240, Map.of("2", 12L), 0L);
+    created.setStatus(
+        new BudgetedModelStatus(
+            created.getMetadata().getGeneration(),
+            ModelState.READY,
+            1,
+            1,
+            1,
+            null,
+            null,
+            T0,
+            null,
+            T0,
+            null,
+            learned,
+            null,
+            List.of(),
+            List.of()));
+    client.resource(created).updateStatus();
+    clock.advance(Duration.ofMinutes(1));
+
+    controller("controller-0");
+
+    // Read at 30 s, bucket 2 would give (2 + 1) * 30 s + 10% = 99 s; discarded, the fallback holds.
+    await().until(() -> T0.plus(Duration.ofMinutes(30)).equals(status().scaleToZeroTime()));
+    assertThat(status().idleGaps()).isEqualTo(new IdleGapHistogram(30L, 480, Map.of(), 0L));
   }
 
   @Test

@@ -28,6 +28,11 @@ public final class Defaults {
   public static final String IDLE_TIMEOUT = "10m";
   public static final String KEEP_ALIVE = "Fixed";
 
+  /** The adaptive keep-alive's histogram: the paper's one-minute buckets over four hours. */
+  public static final String ADAPTIVE_BUCKET_WIDTH = "1m";
+
+  public static final String ADAPTIVE_HISTOGRAM_RANGE = "4h";
+
   public static final int TARGET_IN_FLIGHT_PER_REPLICA = 16;
   public static final int TARGET_QUEUE_DEPTH_PER_REPLICA = 4;
 

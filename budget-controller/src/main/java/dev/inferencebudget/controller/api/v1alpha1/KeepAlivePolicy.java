@@ -10,7 +10,7 @@ public enum KeepAlivePolicy {
 
   /**
    * Learn the model's inter-arrival times and keep a replica only while a request is likely soon
-   * (Shahrad et al., ATC 2020), never longer than {@code idleTimeout}.
+   * (Shahrad et al., ATC 2020); {@code idleTimeout} applies until enough idle gaps were learned.
    */
   @JsonProperty("Adaptive")
   ADAPTIVE
