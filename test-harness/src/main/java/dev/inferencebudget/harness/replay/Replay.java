@@ -1,5 +1,8 @@
 package dev.inferencebudget.harness.replay;
 
+import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
+import dev.inferencebudget.controller.api.v1alpha1.IdleGapHistogram;
+import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
 import dev.inferencebudget.harness.fleet.PolicyResult;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -10,9 +13,11 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -88,7 +93,16 @@ public final class Replay {
       long wallNanos = nanoTime.getAsLong() - startNanos;
       Optional<FleetMeter.Usage> usage =
           client.isPresent() ? Optional.of(meter.usage()) : Optional.empty();
-      return new ReplayReport(scenario, plan, outcomes, usage, simulated, wallNanos);
+      Map<String, IdleGapHistogram> learned = new TreeMap<>();
+      if (client.isPresent() && scenario.policy() instanceof KeepAlivePolicy.Adaptive) {
+        for (BudgetedModel model :
+            client.get().resources(BudgetedModel.class).inNamespace(namespace).list().getItems()) {
+          if (model.getStatus() != null && model.getStatus().idleGaps() != null) {
+            learned.put(model.getMetadata().getName(), model.getStatus().idleGaps());
+          }
+        }
+      }
+      return new ReplayReport(scenario, plan, outcomes, usage, simulated, wallNanos, learned);
     } finally {
       meter.close();
     }

@@ -14,9 +14,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -37,7 +41,8 @@ import picocli.CommandLine.Option;
     description = {
       "Replays a request trace against the running system at a speed-up: split across models by the"
           + " fleet simulator's seeded Zipf draw and stretched the same way, every timing of the scenario"
-          + " (load times, keep-alive, hold timeout, termination delay, scaling windows, token rates)"
+          + " (load times, keep-alive including the adaptive histogram's buckets, hold timeout,"
+          + " termination delay, scaling windows, token rates)"
           + " divided by --speed. Reports latency with and without cold starts, refusals by reason,"
           + " cold starts and GPU-memory-hours against always-on, in trace time, next to the fleet"
           + " simulator's figures for the same window.",
@@ -88,8 +93,20 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(
       names = "--keep-alive",
       defaultValue = "5m",
-      description = "Idle timeout of every model (trace time), or always-on (${DEFAULT-VALUE}).")
-  String keepAlive;
+      split = ",",
+      description =
+          "Keep-alive of every model: an idle timeout (trace time), always-on, or adaptive"
+              + " (${DEFAULT-VALUE}). Several, separated by commas, are replayed one after another,"
+              + " each against a fresh sandbox, and compared in one table.")
+  List<String> keepAlive;
+
+  @Option(
+      names = "--adaptive-fallback",
+      defaultValue = "10m",
+      description =
+          "Idle timeout the adaptive policy uses until it has learned, trace time (${DEFAULT-VALUE},"
+              + " as fleet-sim).")
+  String adaptiveFallback;
 
   @Option(
       names = "--hold-timeout",
@@ -193,47 +210,111 @@ public final class ReplayCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter stderr = spec.commandLine().getErr();
-    ReplayScenario scenario = scenario();
+    ReplayScenario base = scenario();
+    List<KeepAlivePolicy> policies = policies();
     List<TraceRequest> requests =
         trace == null ? TraceReader.readBundledCodeTrace() : TraceReader.read(trace);
-    ReplayPlan plan = ReplayPlan.of(requests, new ZipfSplit(models, zipfS, seed), scenario);
-    stderr.printf(
-        "replay: %d requests in the window, %.1f min of trace time at speed %s: about %.0f s of wall"
-            + " time%n",
-        plan.requests().size(),
-        plan.windowTraceDuration().toMillis() / 60_000.0,
-        speed,
-        plan.windowTraceDuration().toMillis() / 1_000.0 / speed);
-    stderr.flush();
-    Replay replay = new Replay(scenario, plan, namespace, maxConcurrency, System::nanoTime);
-    ReplayReport report;
-    try (ReplayTarget target = target(scenario)) {
-      stderr.println("replay: target " + target.openAiBaseUrl());
-      report = runWithProgress(replay, target, plan.requests().size());
+    String command =
+        "scripts/replay " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    // Every policy's scenario first: one that cannot run is reported before any replay starts.
+    List<ReplayScenario> scenarios = policies.stream().map(base::withPolicy).toList();
+    List<ReplayReport> reports = new ArrayList<>();
+    for (ReplayScenario scenario : scenarios) {
+      KeepAlivePolicy policy = scenario.policy();
+      ReplayPlan plan = ReplayPlan.of(requests, new ZipfSplit(models, zipfS, seed), scenario);
+      stderr.printf(
+          "replay %s: %d requests in the window, %.1f min of trace time at speed %s: about %.0f s"
+              + " of wall time%n",
+          policy.label(),
+          plan.requests().size(),
+          plan.windowTraceDuration().toMillis() / 60_000.0,
+          speed,
+          plan.windowTraceDuration().toMillis() / 1_000.0 / speed);
+      stderr.flush();
+      // Several policies against one running system need a namespace each.
+      String ns =
+          policies.size() > 1 && baseUrl != null ? namespace + "-" + policy.label() : namespace;
+      Replay replay = new Replay(scenario, plan, ns, maxConcurrency, System::nanoTime);
+      ReplayReport report;
+      try (ReplayTarget target = target(scenario)) {
+        stderr.println("replay: target " + target.openAiBaseUrl());
+        report = runWithProgress(replay, target, plan.requests().size());
+      }
+      reports.add(report);
+      stdout.printf(
+          "trace %s: window %s + %s of trace time (stretch %s), %d models (Zipf s=%.2f, seed %d),"
+              + " budget %s, preemption %s, keep-alive %s%n",
+          trace == null ? "bundled azure-llm-2023-code.csv" : trace,
+          start,
+          duration,
+          stretch,
+          models,
+          zipfS,
+          seed,
+          budget,
+          preemption,
+          describe(scenario));
+      stdout.print(report.text());
+      stdout.flush();
+      Path dir = policies.size() > 1 ? out.resolve(policy.label()) : out;
+      for (Path written : report.write(dir, command)) {
+        stderr.println("wrote " + written);
+      }
     }
-    stdout.printf(
-        "trace %s: window %s + %s of trace time (stretch %s), %d models (Zipf s=%.2f, seed %d),"
-            + " budget %s, preemption %s, keep-alive %s%n",
-        trace == null ? "bundled azure-llm-2023-code.csv" : trace,
-        start,
-        duration,
-        stretch,
-        models,
-        zipfS,
-        seed,
-        budget,
-        preemption,
-        scenario.policy().label());
-    stdout.print(report.text());
-    stdout.flush();
-    for (Path written :
-        report.write(
-            out,
-            "scripts/replay "
-                + String.join(" ", spec.commandLine().getParseResult().originalArgs()))) {
-      stderr.println("wrote " + written);
+    if (reports.size() > 1) {
+      String table = ReplayReport.comparisonTable(reports);
+      stdout.print(table);
+      stdout.flush();
+      Path comparison = out.resolve("comparison.md");
+      Files.createDirectories(out);
+      Files.writeString(
+          comparison,
+          "# Workload replay: keep-alive policies compared\n\n```\n"
+              + command
+              + "\n```\n\n```\n"
+              + table
+              + "```\n",
+          StandardCharsets.UTF_8);
+      stderr.println("wrote " + comparison);
     }
     return 0;
+  }
+
+  /** The policy and, for adaptive, the time scale each side runs it at. */
+  private static String describe(ReplayScenario scenario) {
+    if (!(scenario.policy() instanceof KeepAlivePolicy.Adaptive)) {
+      return scenario.policy().label();
+    }
+    var trace = scenario.adaptiveKeepAlive();
+    var wall = scenario.adaptiveKeepAliveWall();
+    return String.format(
+        Locale.ROOT,
+        "adaptive (trace time: %s buckets over %s, fallback %s; sandbox in wall time: %s over %s,"
+            + " fallback %s)",
+        trace.bucketWidth(),
+        trace.histogramRange(),
+        trace.fallbackIdleTimeout(),
+        wall.bucketWidth(),
+        wall.histogramRange(),
+        wall.fallbackIdleTimeout());
+  }
+
+  private List<KeepAlivePolicy> policies() {
+    List<KeepAlivePolicy> policies = new ArrayList<>();
+    for (String text : keepAlive) {
+      KeepAlivePolicy policy =
+          switch (text) {
+            case "always-on" -> new KeepAlivePolicy.AlwaysOn();
+            case "adaptive" -> new KeepAlivePolicy.Adaptive();
+            default -> new KeepAlivePolicy.Fixed(duration(text, "--keep-alive"));
+          };
+      if (policies.stream().anyMatch(p -> p.label().equals(policy.label()))) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--keep-alive names " + policy.label() + " twice");
+      }
+      policies.add(policy);
+    }
+    return policies;
   }
 
   private ReplayReport runWithProgress(Replay replay, ReplayTarget target, int planned)
@@ -292,10 +373,7 @@ public final class ReplayCommand implements Callable<Integer> {
                   "--preemption = " + preemption + ", must be IdleLowerPriority or Never");
         };
     Fleet fleet = new Fleet("replay-budget", budgetBytes, preempt, Fleet.defaultModels(models));
-    KeepAlivePolicy policy =
-        keepAlive.equals("always-on")
-            ? new KeepAlivePolicy.AlwaysOn()
-            : new KeepAlivePolicy.Fixed(duration(keepAlive, "--keep-alive"));
+    KeepAlivePolicy policy = policies().get(0);
     SimulationSettings defaults = SimulationSettings.defaults();
     SimulationSettings settings =
         new SimulationSettings(
@@ -315,7 +393,8 @@ public final class ReplayCommand implements Callable<Integer> {
         duration(start, "--start"),
         window,
         maxPromptTokens,
-        maxCompletionTokens);
+        maxCompletionTokens,
+        duration(adaptiveFallback, "--adaptive-fallback"));
   }
 
   private ReplayTarget target(ReplayScenario scenario) {

@@ -3,6 +3,8 @@ package dev.inferencebudget.harness.replay;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.inferencebudget.controller.api.v1alpha1.IdleGapHistogram;
+import dev.inferencebudget.controller.decision.KeepAliveHistogram;
 import dev.inferencebudget.harness.fleet.Fleet;
 import dev.inferencebudget.harness.fleet.ModelProfile;
 import dev.inferencebudget.harness.fleet.PolicyResult;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,6 +37,8 @@ import java.util.function.Predicate;
  * @param simulated the fleet simulator on the same window: the replayed policy, then always-on
  *     (empty when not run)
  * @param wallNanos wall time of the replay, first send to last outcome
+ * @param learnedIdleGaps with the adaptive policy: what the sandbox's controller had learned per
+ *     model (its {@code status.idleGaps}, in wall time) when the replay ended; empty otherwise
  */
 public record ReplayReport(
     ReplayScenario scenario,
@@ -41,7 +46,8 @@ public record ReplayReport(
     List<RequestOutcome> outcomes,
     Optional<FleetMeter.Usage> usage,
     List<PolicyResult> simulated,
-    long wallNanos) {
+    long wallNanos,
+    Map<String, IdleGapHistogram> learnedIdleGaps) {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -51,10 +57,77 @@ public record ReplayReport(
     outcomes = List.copyOf(outcomes);
     Objects.requireNonNull(usage, "usage");
     simulated = List.copyOf(simulated);
+    learnedIdleGaps = Map.copyOf(new TreeMap<>(learnedIdleGaps));
     if (outcomes.size() != plan.requests().size()) {
       throw new IllegalArgumentException(
           outcomes.size() + " outcomes for " + plan.requests().size() + " planned requests");
     }
+  }
+
+  /** Without learned idle gaps (a fixed or always-on policy, or no cluster watched). */
+  public ReplayReport(
+      ReplayScenario scenario,
+      ReplayPlan plan,
+      List<RequestOutcome> outcomes,
+      Optional<FleetMeter.Usage> usage,
+      List<PolicyResult> simulated,
+      long wallNanos) {
+    this(scenario, plan, outcomes, usage, simulated, wallNanos, Map.of());
+  }
+
+  /**
+   * The keep-alive the sandbox's controller would apply to each model at the end of the replay, in
+   * trace time: learned from its histogram when that is representative, else the fallback, with the
+   * counts behind it. Computed with the decision core's own {@link KeepAliveHistogram#window} and
+   * the wall-time policy the controller runs.
+   */
+  public Map<String, String> learnedKeepAlive() {
+    Map<String, String> learned = new TreeMap<>();
+    dev.inferencebudget.controller.decision.KeepAlivePolicy.Adaptive policy =
+        scenario.adaptiveKeepAliveWall();
+    learnedIdleGaps.forEach(
+        (model, gaps) -> {
+          Optional<KeepAliveHistogram> histogram = histogram(gaps);
+          if (histogram.isEmpty()) {
+            learned.put(model, "nothing learned");
+            return;
+          }
+          KeepAliveHistogram h = histogram.get();
+          String counts = h.inRange() + " gaps in range, " + h.outOfBounds() + " out of range";
+          learned.put(
+              model,
+              h.window(policy)
+                  .map(w -> "learned " + traceSeconds(w.keepAlive()) + " (" + counts + ")")
+                  .orElse(
+                      "fallback "
+                          + traceSeconds(policy.fallbackIdleTimeout())
+                          + " (not representative: "
+                          + counts
+                          + ")"));
+        });
+    return learned;
+  }
+
+  private String traceSeconds(java.time.Duration wall) {
+    return String.format(Locale.ROOT, "%.0f s", wall.toNanos() * scenario.speed() / 1e9);
+  }
+
+  /** A status histogram as the decision core reads it (as the controller's edge conversion). */
+  static Optional<KeepAliveHistogram> histogram(IdleGapHistogram gaps) {
+    Long widthMillis =
+        gaps.bucketWidthMillis() != null
+            ? gaps.bucketWidthMillis()
+            : gaps.bucketWidthSeconds() == null ? null : gaps.bucketWidthSeconds() * 1000;
+    if (widthMillis == null || gaps.buckets() == null || gaps.buckets() < 1) {
+      return Optional.empty();
+    }
+    long[] counts = new long[gaps.buckets()];
+    gaps.counts().forEach((index, count) -> counts[Integer.parseInt(index)] = count);
+    return Optional.of(
+        new KeepAliveHistogram(
+            java.time.Duration.ofMillis(widthMillis),
+            counts,
+            gaps.outOfRange() == null ? 0 : gaps.outOfRange()));
   }
 
   public long planned() {
@@ -227,6 +300,12 @@ public record ReplayReport(
     } else {
       out.append("fleet: not watched (no Kubernetes API given)\n");
     }
+    Map<String, String> learned = learnedKeepAlive();
+    if (!learned.isEmpty()) {
+      out.append("adaptive keep-alive of the sandbox's controller at the end, per model:\n");
+      learned.forEach(
+          (model, text) -> out.append(String.format(Locale.ROOT, "  %-10s %s%n", model, text)));
+    }
     if (!simulated.isEmpty()) {
       out.append(comparisonTable());
     }
@@ -235,6 +314,15 @@ public record ReplayReport(
 
   /** The replay next to the fleet simulator on the same window, same columns as fleet-sim. */
   public String comparisonTable() {
+    return comparisonTable(List.of(this));
+  }
+
+  /**
+   * Several replays of the same window (one per keep-alive policy) next to the fleet simulator's
+   * runs of it: each simulated policy once (always-on is simulated with every replay), then each
+   * replay.
+   */
+  public static String comparisonTable(List<ReplayReport> reports) {
     StringBuilder out = new StringBuilder();
     out.append(
         "the same window through the fleet simulator (virtual time) and through the replay:\n");
@@ -253,7 +341,11 @@ public record ReplayReport(
             "refused",
             "timeout",
             "peak"));
-    for (PolicyResult result : simulated) {
+    Map<String, PolicyResult> simulated = new LinkedHashMap<>();
+    for (ReplayReport report : reports) {
+      report.simulated().forEach(result -> simulated.putIfAbsent(result.policy(), result));
+    }
+    for (PolicyResult result : simulated.values()) {
       out.append(
           String.format(
               Locale.ROOT,
@@ -269,6 +361,13 @@ public record ReplayReport(
               result.holdTimeouts(),
               result.peakReservedBytes() / Fleet.GIB));
     }
+    for (ReplayReport report : reports) {
+      report.replayRow(out, format);
+    }
+    return out.toString();
+  }
+
+  private void replayRow(StringBuilder out, String format) {
     double[] added = addedWaitMillis();
     long timeouts = outcomes.stream().filter(o -> o.status() == 503).count();
     out.append(
@@ -286,7 +385,6 @@ public record ReplayReport(
             refused() - timeouts,
             timeouts,
             usage.map(u -> Long.toString(u.peakReservedBytes() / Fleet.GIB)).orElse("-")));
-    return out.toString();
   }
 
   private static void latencyRow(StringBuilder out, String label, double[] sorted) {
@@ -356,6 +454,11 @@ public record ReplayReport(
       sim.put("addedWaitP50Millis", result.addedWaitMillis(0.5));
       sim.put("addedWaitP99Millis", result.addedWaitMillis(0.99));
       sim.put("peakReservedGiB", result.peakReservedBytes() / (double) Fleet.GIB);
+    }
+    Map<String, String> learned = learnedKeepAlive();
+    if (!learned.isEmpty()) {
+      ObjectNode keepAlive = root.putObject("learnedKeepAlive");
+      learned.forEach(keepAlive::put);
     }
     root.put("wallSeconds", wallNanos / 1e9);
     return root;

@@ -1,5 +1,6 @@
 package dev.inferencebudget.harness.replay;
 
+import dev.inferencebudget.controller.api.v1alpha1.AdaptiveKeepAlive;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetRef;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModelSpec;
@@ -33,8 +34,8 @@ import java.util.Objects;
  * The replay's fleet as Kubernetes objects: one InferenceBudget, and per model a vLLM Deployment
  * (simulated by the kubelet through its annotations) and a BudgetedModel. They say in Kubernetes
  * terms what {@code DecisionCoreAutoscaler} says to the decision core in the fleet simulator (same
- * budget, priorities, replica bounds, load targets, windows), with every timing and token rate
- * converted to wall time by the speed-up.
+ * budget, priorities, replica bounds, load targets, windows, keep-alive), with every timing and
+ * token rate converted to wall time by the speed-up.
  *
  * @param namespace where the objects go (one tenant, one budget)
  * @param scenario the scenario to express
@@ -157,11 +158,6 @@ public record ScenarioObjects(String namespace, ReplayScenario scenario) {
 
   BudgetedModel budgetedModel(ModelProfile model) {
     boolean alwaysOn = scenario.policy() instanceof KeepAlivePolicy.AlwaysOn;
-    Duration idleTimeout =
-        scenario.policy() instanceof KeepAlivePolicy.Fixed fixed
-            ? fixed.idleTimeout()
-            // always-on: the floor of 1 keeps the replica; the timeout only matters above it
-            : Duration.ofMinutes(10);
     ScalingSpec core = ScalingSpec.defaults();
     Scaling scaling =
         new Scaling(
@@ -184,9 +180,7 @@ public record ScenarioObjects(String namespace, ReplayScenario scenario) {
             new Quantity(Long.toString(model.gpuMemoryPerReplicaBytes())),
             model.priority(),
             new Replicas(alwaysOn ? 1 : 0, model.maxReplicas()),
-            new ScaleToZero(
-                goDuration(scenario.wall(idleTimeout)),
-                dev.inferencebudget.controller.api.v1alpha1.KeepAlivePolicy.FIXED),
+            scaleToZero(),
             scaling,
             new ColdStart(
                 goDuration(scenario.wall(scenario.settings().holdTimeout())), MAX_HELD_REQUESTS),
@@ -195,6 +189,31 @@ public record ScenarioObjects(String namespace, ReplayScenario scenario) {
             false,
             null));
     return budgeted;
+  }
+
+  /**
+   * The keep-alive in wall time. Fixed: the idle timeout divided by the speed. Adaptive: the
+   * decision core's policy of the fleet simulator with its histogram's bucket width, range and
+   * fallback divided by the speed ({@link ReplayScenario#adaptiveKeepAliveWall()}), so that the
+   * controller learns the same buckets of trace time. Always-on: the floor of 1 keeps the replica;
+   * the timeout only matters above it.
+   */
+  ScaleToZero scaleToZero() {
+    if (scenario.policy() instanceof KeepAlivePolicy.Adaptive) {
+      dev.inferencebudget.controller.decision.KeepAlivePolicy.Adaptive wall =
+          scenario.adaptiveKeepAliveWall();
+      return new ScaleToZero(
+          goDuration(wall.fallbackIdleTimeout()),
+          dev.inferencebudget.controller.api.v1alpha1.KeepAlivePolicy.ADAPTIVE,
+          new AdaptiveKeepAlive(goDuration(wall.bucketWidth()), goDuration(wall.histogramRange())));
+    }
+    Duration idleTimeout =
+        scenario.policy() instanceof KeepAlivePolicy.Fixed fixed
+            ? fixed.idleTimeout()
+            : Duration.ofMinutes(10);
+    return new ScaleToZero(
+        goDuration(scenario.wall(idleTimeout)),
+        dev.inferencebudget.controller.api.v1alpha1.KeepAlivePolicy.FIXED);
   }
 
   /**

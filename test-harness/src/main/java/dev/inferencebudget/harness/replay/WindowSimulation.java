@@ -4,7 +4,6 @@ import dev.inferencebudget.harness.fleet.DecisionCoreAutoscaler;
 import dev.inferencebudget.harness.fleet.FleetSimulation;
 import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
 import dev.inferencebudget.harness.fleet.PolicyResult;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -12,13 +11,12 @@ import java.util.Objects;
 /**
  * Runs the fleet simulator (virtual time, the real decision core) on exactly the replay's window:
  * the same requests, dealt to the same models, with the same settings, once for the replayed policy
- * and once for always-on. This is {@code scripts/fleet-sim} restricted to a window, which the
- * script itself cannot do.
+ * and once for always-on. The adaptive policy runs unscaled, in virtual trace time (one-minute
+ * buckets over four hours, {@link ReplayScenario#adaptiveKeepAlive()}), while the sandbox runs it
+ * scaled to wall time. This is {@code scripts/fleet-sim} restricted to a window, which the script
+ * itself cannot do.
  */
 public final class WindowSimulation {
-  // Only the adaptive policy reads it, and the replay does not run that policy.
-  private static final Duration ADAPTIVE_FALLBACK = Duration.ofMinutes(10);
-
   private WindowSimulation() {}
 
   /** The replayed policy's result, then always-on's (once when the policy is always-on). */
@@ -38,7 +36,7 @@ public final class WindowSimulation {
               scenario.settings(),
               plan.windowTrace(),
               plan.windowAssignment(),
-              new DecisionCoreAutoscaler(scenario.fleet(), policy, ADAPTIVE_FALLBACK),
+              new DecisionCoreAutoscaler(scenario.fleet(), policy, scenario.adaptiveFallback()),
               policy.label());
       results.add(simulation.run(resolved -> {}));
     }

@@ -6,9 +6,9 @@
  *
  * <p>Time has two scales here. <em>Trace time</em> is the stretched trace (the same as the fleet
  * simulator's virtual time); <em>wall time</em> is trace time divided by the speed-up. Every timing
- * of the scenario (load times, keep-alive, hold timeout, termination delay, scaling windows, token
- * rates) is divided by the same factor, so a replay at speed 60 is the trace-time scenario played
- * sixty times faster, and figures are reported back in trace time. {@link ReplayCommand} is the
- * command-line entry point.
+ * of the scenario (load times, keep-alive and the adaptive histogram's buckets, hold timeout,
+ * termination delay, scaling windows, token rates) is divided by the same factor, so a replay at
+ * speed 60 is the trace-time scenario played sixty times faster, and figures are reported back in
+ * trace time. {@link ReplayCommand} is the command-line entry point.
  */
 package dev.inferencebudget.harness.replay;

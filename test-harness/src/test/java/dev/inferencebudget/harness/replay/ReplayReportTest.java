@@ -2,11 +2,14 @@ package dev.inferencebudget.harness.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.inferencebudget.controller.api.v1alpha1.IdleGapHistogram;
 import dev.inferencebudget.harness.fleet.Fleet;
+import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
 import dev.inferencebudget.harness.fleet.ZipfSplit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +54,34 @@ class ReplayReportTest {
             v -> assertThat(v).isCloseTo(168.0, org.assertj.core.data.Offset.offset(1e-9)));
     assertThat(report.text()).contains("3 planned = 2 served + 1 refused + 0 failed");
     assertThat(report.json().path("requests").path("served").asLong()).isEqualTo(2);
+  }
+
+  @Test
+  void theControllersLearnedKeepAliveIsReportedInTraceTime() {
+    // speed 60, adaptive with fleet-sim's 10-minute fallback: buckets of 1 s of wall time
+    ReplayScenario scenario =
+        ReplayPlanTest.scenario(60, Duration.ZERO, Optional.of(Duration.ofSeconds(30)))
+            .withPolicy(new KeepAlivePolicy.Adaptive());
+    ReplayPlan plan = ReplayPlan.of(ReplayPlanTest.trace(1), new ZipfSplit(4, 1.0, 1), scenario);
+    List<RequestOutcome> outcomes =
+        List.of(outcome(0, RequestOutcome.Arrival.COLD, 200, null, 2 * MS, 10 * MS));
+    Map<String, IdleGapHistogram> learned =
+        Map.of(
+            // twelve gaps of 2 to 3 wall seconds: 99th percentile bucket 2, (2 + 1) s + 10%
+            "model-0", new IdleGapHistogram(1L, 240, Map.of("2", 12L), 0L),
+            // three gaps are too few to be representative
+            "model-1", new IdleGapHistogram(1L, 240, Map.of("5", 3L), 1L));
+
+    ReplayReport report =
+        new ReplayReport(scenario, plan, outcomes, Optional.empty(), List.of(), 10 * MS, learned);
+
+    assertThat(report.learnedKeepAlive())
+        .containsEntry("model-0", "learned 198 s (12 gaps in range, 0 out of range)")
+        .containsEntry(
+            "model-1", "fallback 600 s (not representative: 3 gaps in range, 1 out of range)");
+    assertThat(report.text()).contains("model-0", "learned 198 s");
+    assertThat(report.json().path("learnedKeepAlive").path("model-1").asText())
+        .startsWith("fallback 600 s");
   }
 
   private static RequestOutcome outcome(

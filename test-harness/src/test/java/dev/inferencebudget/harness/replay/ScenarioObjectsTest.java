@@ -1,16 +1,22 @@
 package dev.inferencebudget.harness.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.inferencebudget.controller.api.v1alpha1.AdaptiveKeepAlive;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
+import dev.inferencebudget.controller.api.v1alpha1.ScaleToZero;
 import dev.inferencebudget.harness.fleet.Fleet;
 import dev.inferencebudget.harness.fleet.KeepAlivePolicy;
 import dev.inferencebudget.harness.fleet.SimulationSettings;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ScenarioObjectsTest {
   private static ReplayScenario scenario(KeepAlivePolicy policy, double speed) {
@@ -23,6 +29,21 @@ class ScenarioObjectsTest {
         Optional.empty(),
         4096,
         512);
+  }
+
+  private static ReplayScenario withFallback(
+      KeepAlivePolicy policy, double speed, Duration adaptiveFallback) {
+    ReplayScenario s = scenario(new KeepAlivePolicy.AlwaysOn(), speed);
+    return new ReplayScenario(
+        s.fleet(),
+        policy,
+        s.settings(),
+        speed,
+        s.windowStart(),
+        s.windowDuration(),
+        s.maxPromptTokens(),
+        s.maxCompletionTokens(),
+        adaptiveFallback);
   }
 
   @Test
@@ -57,6 +78,63 @@ class ScenarioObjectsTest {
     assertThat(model.getSpec().scaling().panicWindow()).isEqualTo("100ms");
     assertThat(model.getSpec().scaling().scaleDownDelay()).isEqualTo("2000ms");
     assertThat(model.getSpec().scaling().targetInFlightPerReplica()).isEqualTo(8);
+  }
+
+  @Test
+  void adaptiveDividesTheHistogramsBucketWidthRangeAndFallbackByTheSpeedUp() {
+    ReplayScenario scenario =
+        withFallback(new KeepAlivePolicy.Adaptive(), 60, Duration.ofMinutes(5));
+
+    List<BudgetedModel> models = new ScenarioObjects("replay", scenario).budgetedModels();
+
+    // fleet-sim's policy: one-minute buckets over four hours, fallback 5 minutes, in trace time
+    assertThat(scenario.adaptiveKeepAlive())
+        .isEqualTo(
+            dev.inferencebudget.controller.decision.KeepAlivePolicy.Adaptive.defaults(
+                Duration.ofMinutes(5)));
+    // the sandbox's: the same 240 buckets, each one second of wall time, fallback 5 seconds
+    assertThat(models)
+        .hasSize(4)
+        .allSatisfy(
+            m ->
+                assertThat(m.getSpec().scaleToZero())
+                    .isEqualTo(
+                        new ScaleToZero(
+                            "5000ms",
+                            dev.inferencebudget.controller.api.v1alpha1.KeepAlivePolicy.ADAPTIVE,
+                            new AdaptiveKeepAlive("1000ms", "240000ms"))));
+  }
+
+  @ParameterizedTest(name = "speed {0}")
+  @ValueSource(doubles = {1, 7, 60, 333, 6000})
+  void adaptiveKeepsTheBucketCountAndTheTraceTimeScaleAtAnySpeed(double speed) {
+    ReplayScenario scenario =
+        withFallback(new KeepAlivePolicy.Adaptive(), speed, Duration.ofMinutes(10));
+    var trace = scenario.adaptiveKeepAlive();
+
+    AdaptiveKeepAlive wall =
+        new ScenarioObjects("replay", scenario)
+            .budgetedModels()
+            .get(0)
+            .getSpec()
+            .scaleToZero()
+            .adaptive();
+
+    Duration width = wall.bucketWidthDuration();
+    Duration range = wall.histogramRangeDuration();
+    assertThat(range.toMillis() / width.toMillis()).isEqualTo(240);
+    assertThat(range.toMillis() % width.toMillis()).isZero();
+    // whole milliseconds of wall time: the bucket is off by at most half a millisecond
+    assertThat(Math.abs(width.toNanos() * speed - trace.bucketWidth().toNanos()))
+        .isLessThanOrEqualTo((long) (0.5e6 * speed));
+    assertThat(scenario.adaptiveKeepAliveWall().bucketWidth()).isEqualTo(width);
+  }
+
+  @Test
+  void adaptiveIsRefusedWhenABucketWouldBeShorterThanAMillisecond() {
+    assertThatThrownBy(() -> scenario(new KeepAlivePolicy.Adaptive(), 100_000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("shorter than 1 ms");
   }
 
   @Test
