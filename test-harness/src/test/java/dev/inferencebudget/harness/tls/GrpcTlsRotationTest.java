@@ -133,6 +133,34 @@ class GrpcTlsRotationTest {
   }
 
   @Test
+  void closingStopsTheReloadThreadAndAPlaintextInstanceHasNone() throws Exception {
+    // instances of other tests were closed; their threads end asynchronously
+    await().atMost(WITHIN).until(() -> reloadThreads().isEmpty());
+    GrpcTls plaintext = GrpcTls.plaintext();
+    plaintext.serverCredentials();
+    assertThat(reloadThreads()).isEmpty();
+    plaintext.close();
+    GrpcTls tls =
+        new GrpcTls(
+            Optional.of(publish(temp.resolve("tls"), new TestPki("ibc test CA", notBefore))),
+            true,
+            RELOAD_PERIOD);
+    tls.serverCredentials();
+    tls.channelCredentials();
+    assertThat(reloadThreads()).hasSize(1); // one per instance, whatever it built
+
+    tls.close();
+
+    await().atMost(WITHIN).until(() -> reloadThreads().isEmpty());
+  }
+
+  private static List<Thread> reloadThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("ibc-tls-reload") && t.isAlive())
+        .toList();
+  }
+
+  @Test
   void theReloadPeriodComesFromTheEnvironmentAndABadOneIsNamed() {
     String dir = temp.toString();
     assertThat(GrpcTls.fromEnvironment(Map.of(GrpcTls.ENV, dir)).reloadPeriod())
