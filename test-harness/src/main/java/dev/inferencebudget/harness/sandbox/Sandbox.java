@@ -22,8 +22,10 @@ import dev.inferencebudget.harness.vllm.VllmSimulatorConfig;
 import dev.inferencebudget.harness.xds.AdsClient;
 import dev.inferencebudget.harness.xds.StandInXdsFeed;
 import dev.inferencebudget.xds.api.XdsConfig;
+import dev.inferencebudget.xds.server.AdsCache;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -31,6 +33,8 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -60,6 +64,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +76,10 @@ import org.slf4j.LoggerFactory;
  * filter of {@code envoy/envoy.yaml}, fed over ADS from the controller's xDS server like Envoy (or
  * a real {@code envoy} binary, see {@link SandboxConfig#envoyBinary()}). The examples (or the
  * configured manifests) are applied and every model starts at zero replicas.
+ *
+ * <p>{@link #builder} also takes an API server and a data plane of the caller's instead of the
+ * embedded one and the stand-in (the Testcontainers scenarios: K3s and the {@code envoyproxy/envoy}
+ * image); the controller, ext-proc and the simulated kubelet always run in this JVM.
  *
  * <pre>{@code
  * try (Sandbox sandbox = Sandbox.start(SandboxConfig.forTests().withIdleTimeout(Duration.ofSeconds(2)))) {
@@ -105,21 +114,47 @@ public final class Sandbox implements AutoCloseable {
 
   private final SandboxConfig config;
   private final Consumer<String> progress;
+  private final Supplier<ApiServer> externalApiServer;
+  private final DataPlane.Factory dataPlaneFactory;
+
+  /** The embedded API server with the kubelet; null with an external API server. */
   private volatile SimulatedCluster cluster;
+
+  /** The caller's API server; null with the embedded one. */
+  private volatile ApiServer apiServer;
+
+  /** Runs the simulators of the kubelet on the caller's API server (SimulatedCluster's own). */
+  private volatile Vertx vertx;
+
+  private volatile KubernetesClient client;
+  private volatile SimulatedKubelet kubelet;
   private volatile ControllerInstance controller;
   private volatile ExtProcInstance extProc;
   private volatile EnvoyStandIn standIn;
   private volatile DataPlaneFeed feed;
-  private volatile EnvoyProcess envoy;
+  private volatile DataPlane dataPlane;
   private int controllerGeneration;
   private volatile int xdsPort;
   private volatile int linkApiPort;
   private volatile int extProcPort;
   private boolean closed;
 
-  private Sandbox(SandboxConfig config, Consumer<String> progress) {
+  private Sandbox(
+      SandboxConfig config,
+      Consumer<String> progress,
+      Supplier<ApiServer> externalApiServer,
+      DataPlane.Factory dataPlaneFactory) {
     this.config = config;
     this.progress = progress;
+    this.externalApiServer = externalApiServer;
+    this.dataPlaneFactory =
+        dataPlaneFactory != null
+            ? dataPlaneFactory
+            : config
+                .envoyBinary()
+                .<DataPlane.Factory>map(
+                    binary -> ports -> EnvoyProcess.start(binary, config.envoyBootstrap(), ports))
+                .orElse(null);
     this.xdsPort = config.xdsPort();
     this.linkApiPort = config.linkApiPort();
     this.extProcPort = config.extProcPort();
@@ -135,15 +170,74 @@ public final class Sandbox implements AutoCloseable {
    * server", ...).
    */
   public static Sandbox start(SandboxConfig config, Consumer<String> progress) {
-    Objects.requireNonNull(config, "config").validate();
-    Objects.requireNonNull(progress, "progress");
-    Sandbox sandbox = new Sandbox(config, progress);
-    try {
-      sandbox.startAll();
-      return sandbox;
-    } catch (RuntimeException | Error e) {
-      sandbox.close();
-      throw e;
+    return builder(config).progress(progress).start();
+  }
+
+  /** A sandbox with parts of the caller's: see {@link Builder}. */
+  public static Builder builder(SandboxConfig config) {
+    return new Builder(config);
+  }
+
+  /**
+   * Starts a sandbox, optionally on an API server and with a data plane of the caller's.
+   *
+   * <pre>{@code
+   * Sandbox.builder(SandboxConfig.forTests().withManifests(List.of()))
+   *     .progress(System.out::println)
+   *     .apiServer(() -> ApiServer.of(k3sClient, k3s::stop))   // instead of the embedded mock
+   *     .dataPlane(ports -> startEnvoyContainer(ports))        // instead of the stand-in
+   *     .start();
+   * }</pre>
+   */
+  public static final class Builder {
+    private final SandboxConfig config;
+    private Consumer<String> progress = message -> log.info("sandbox: {}", message);
+    private Supplier<ApiServer> apiServer;
+    private DataPlane.Factory dataPlane;
+
+    private Builder(SandboxConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** Where each start-up step is reported ("starting API server", ...); default: the log. */
+    public Builder progress(Consumer<String> v) {
+      this.progress = Objects.requireNonNull(v, "progress");
+      return this;
+    }
+
+    /**
+     * An API server of the caller's instead of the embedded one, started first; closed with the
+     * sandbox (also when the start fails after it).
+     */
+    public Builder apiServer(Supplier<ApiServer> v) {
+      this.apiServer = Objects.requireNonNull(v, "apiServer");
+      return this;
+    }
+
+    /**
+     * A data plane of the caller's instead of the stand-in (not with {@link
+     * SandboxConfig#envoyBinary()}), started once the xDS server and ext-proc are bound.
+     */
+    public Builder dataPlane(DataPlane.Factory v) {
+      this.dataPlane = Objects.requireNonNull(v, "dataPlane");
+      return this;
+    }
+
+    /** Starts everything and applies the manifests; see the class comment. */
+    public Sandbox start() {
+      config.validate();
+      if (dataPlane != null && config.envoyBinary().isPresent()) {
+        throw new IllegalArgumentException(
+            "invalid sandbox: a data plane factory and envoyBinary are both set");
+      }
+      Sandbox sandbox = new Sandbox(config, progress, apiServer, dataPlane);
+      try {
+        sandbox.startAll();
+        return sandbox;
+      } catch (RuntimeException | Error e) {
+        sandbox.close();
+        throw e;
+      }
     }
   }
 
@@ -168,20 +262,32 @@ public final class Sandbox implements AutoCloseable {
         progress.accept("starting ext-proc (in parallel)");
         earlyExtProc = CompletableFuture.supplyAsync(this::startExtProc, starter);
       }
-      if (extProcPort != 0 && config.envoyBinary().isEmpty()) {
+      if (extProcPort != 0 && dataPlaneFactory == null) {
         progress.accept("starting data plane: Envoy stand-in (in parallel)");
         earlyStandIn = CompletableFuture.supplyAsync(this::startStandIn, starter);
       }
-      progress.accept("starting API server and simulated cluster");
-      cluster =
-          SimulatedCluster.start(
-              SimulatedKubeletConfig.defaults()
-                  .withTerminationDelay(config.terminationDelay())
-                  .withSimulatorDefaults(
-                      VllmSimulatorConfig.defaults().withLoadTime(config.modelLoadTime())));
-      registerCrds(cluster.client());
+      SimulatedKubeletConfig kubeletConfig =
+          SimulatedKubeletConfig.defaults()
+              .withTerminationDelay(config.terminationDelay())
+              .withSimulatorDefaults(
+                  VllmSimulatorConfig.defaults().withLoadTime(config.modelLoadTime()));
+      if (externalApiServer == null) {
+        progress.accept("starting API server and simulated cluster");
+        cluster = SimulatedCluster.start(kubeletConfig);
+        client = cluster.client();
+        kubelet = cluster.kubelet();
+      } else {
+        progress.accept("starting the external API server and the simulated kubelet");
+        apiServer = Objects.requireNonNull(externalApiServer.get(), "the API server supplied");
+        client = apiServer.client();
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(1));
+        kubelet =
+            SimulatedKubelet.start(
+                client, vertx, kubeletConfig.validate(), java.time.InstantSource.system());
+      }
+      registerCrds(client);
       progress.accept("applying manifests " + config.manifests());
-      applyObjects(Manifests.read(cluster.client(), config.manifests()));
+      applyObjects(Manifests.read(client, config.manifests()));
       progress.accept("starting controller (xDS + link API)");
       controller = startController();
       xdsPort = controller.controller.xdsPort();
@@ -195,18 +301,23 @@ public final class Sandbox implements AutoCloseable {
       // only now: the link would otherwise log a failed connection per backoff step
       extProc.link.start();
       extProcPort = extProc.server.port();
-      if (config.envoyBinary().isPresent()) {
-        progress.accept("starting data plane: envoy " + config.envoyBinary().get());
-        envoy =
-            EnvoyProcess.start(
-                config.envoyBinary().get(),
-                config.envoyBootstrap(),
-                new EnvoyProcess.Ports(
-                    config.host(), config.dataPlanePort(), xdsPort, extProcPort));
-        awaitTrue(
-            "Envoy to connect to the xDS server and sync",
-            () -> controller.controller.xds().ackedVersions().stream().anyMatch(a -> a.synced()),
-            tick -> pollEvery(Duration.ofMillis(50), tick));
+      if (dataPlaneFactory != null) {
+        progress.accept(
+            "starting data plane: "
+                + config.envoyBinary().map(b -> "envoy " + b).orElse("the caller's")
+                + " (xDS "
+                + config.host()
+                + ":"
+                + xdsPort
+                + ", ext_proc "
+                + config.host()
+                + ":"
+                + extProcPort
+                + ")");
+        dataPlane =
+            dataPlaneFactory.start(
+                new DataPlane.Ports(config.host(), config.dataPlanePort(), xdsPort, extProcPort));
+        awaitDataPlaneSynced();
       } else {
         if (earlyStandIn == null) {
           progress.accept("starting data plane: Envoy stand-in");
@@ -266,21 +377,37 @@ public final class Sandbox implements AutoCloseable {
 
   /** The data plane's bound port. */
   public int dataPlanePort() {
-    return standIn != null ? standIn.port() : config.dataPlanePort();
+    if (standIn != null) {
+      return standIn.port();
+    }
+    return dataPlane != null ? dataPlane.port() : config.dataPlanePort();
   }
 
   public SandboxConfig config() {
     return config;
   }
 
-  /** A client of the embedded API server (shared; closed with the sandbox). */
+  /** A client of the API server (shared; closed with the sandbox). */
   public KubernetesClient client() {
-    return cluster.client();
+    return client;
   }
 
-  /** The API server, the kubelet and its simulated replicas. */
+  /**
+   * The embedded API server, the kubelet and its simulated replicas.
+   *
+   * @throws IllegalStateException when the API server is the caller's ({@link Builder#apiServer});
+   *     {@link #client()} and {@link #kubelet()} work either way
+   */
   public SimulatedCluster cluster() {
+    if (cluster == null) {
+      throw new IllegalStateException("the API server is the caller's, not the embedded one");
+    }
     return cluster;
+  }
+
+  /** The simulated kubelet and its replicas (vLLM simulators). */
+  public SimulatedKubelet kubelet() {
+    return kubelet;
   }
 
   /** The running controller (a new object after {@link #restartController()}). */
@@ -308,6 +435,11 @@ public final class Sandbox implements AutoCloseable {
       throw new IllegalStateException("a real envoy binary is the data plane, not the stand-in");
     }
     return standIn;
+  }
+
+  /** The Envoy stand-in when it is the data plane; empty when a real Envoy is. */
+  public Optional<EnvoyStandIn> standInIfRunning() {
+    return Optional.ofNullable(standIn);
   }
 
   /**
@@ -339,7 +471,7 @@ public final class Sandbox implements AutoCloseable {
    * Manifests}). Returns once ext-proc knows every BudgetedModel.
    */
   public void apply(Path... manifests) {
-    apply(Manifests.read(cluster.client(), List.of(manifests)));
+    apply(Manifests.read(client, List.of(manifests)));
   }
 
   /**
@@ -348,8 +480,7 @@ public final class Sandbox implements AutoCloseable {
    */
   public void applyYaml(String yaml) {
     apply(
-        cluster
-            .client()
+        client
             .load(
                 new java.io.ByteArrayInputStream(
                     yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
@@ -368,7 +499,6 @@ public final class Sandbox implements AutoCloseable {
   }
 
   private void applyObjects(List<HasMetadata> objects) {
-    KubernetesClient client = cluster.client();
     for (HasMetadata object :
         Manifests.prepare(objects, config, client.getKubernetesSerialization())) {
       client
@@ -391,8 +521,6 @@ public final class Sandbox implements AutoCloseable {
    * replicas; a few milliseconds.
    */
   public SandboxState state() {
-    KubernetesClient client = cluster.client();
-    SimulatedKubelet kubelet = cluster.kubelet();
     ExtProcServer server = extProc.server;
     List<SandboxState.Model> models = new ArrayList<>();
     Map<String, Long> occupiedByBudget = new HashMap<>();
@@ -515,7 +643,8 @@ public final class Sandbox implements AutoCloseable {
    * Stops the controller and starts a new one on the same ports (as a restarted pod would): it
    * rebuilds its state from status, ext-proc's link reconnects by itself (backoff 100 ms to 1 s),
    * and the data plane reconnects its ADS stream. Returns once the new controller serves and the
-   * data plane has its routes again; ext-proc may still be reconnecting (see {@link
+   * data plane has its routes again (a real Envoy, which reconnects by itself: has synced with the
+   * new controller); ext-proc may still be reconnecting (see {@link
    * GrpcControllerLink#connected()}). With leader election on it also waits for the new controller
    * to acquire the Lease (the old one released it); its {@code startupGrace} then still runs.
    */
@@ -529,6 +658,8 @@ public final class Sandbox implements AutoCloseable {
     if (standIn != null) {
       feed = DataPlaneFeed.connect(config.host(), xdsPort, standIn);
       awaitRoutes();
+    } else {
+      awaitDataPlaneSynced();
     }
     awaitLeader();
   }
@@ -553,6 +684,7 @@ public final class Sandbox implements AutoCloseable {
     ControllerConfig controllerConfig =
         defaults
             .withPorts(config.host(), xdsPort, linkApiPort, 0)
+            .withTiming(config.debounce(), config.tick())
             .withStartupGrace(config.startupGrace())
             .withLeaderElection(
                 defaults
@@ -563,7 +695,7 @@ public final class Sandbox implements AutoCloseable {
     // A fresh registry each time: a restarted controller registers its metrics again.
     BudgetController started =
         new BudgetController(
-            cluster.client(), controllerConfig, xds, Clock.systemUTC(), new PrometheusRegistry());
+            client, controllerConfig, xds, Clock.systemUTC(), new PrometheusRegistry());
     try {
       started.start();
     } catch (IOException e) {
@@ -612,6 +744,7 @@ public final class Sandbox implements AutoCloseable {
             channel,
             () -> load.get().drainWindow(),
             GrpcControllerLink.Settings.defaults(EXT_PROC_REPLICA)
+                .withReportInterval(config.loadReportInterval())
                 .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)),
             linkExecutor,
             Clock.systemUTC());
@@ -658,7 +791,24 @@ public final class Sandbox implements AutoCloseable {
                   + " is missing from the classpath (budget-controller's crd-generator output)");
         }
         for (HasMetadata crd : client.load(in).items()) {
-          client.resource(crd).create();
+          CustomResourceDefinition created =
+              (CustomResourceDefinition) client.resource(crd).create();
+          // A real API server serves a CRD's resources only once it is Established; the embedded
+          // one writes no status at all.
+          client
+              .resource(created)
+              .waitUntilCondition(
+                  c ->
+                      c.getStatus() == null
+                          || c.getStatus().getConditions() == null
+                          || c.getStatus().getConditions().isEmpty()
+                          || c.getStatus().getConditions().stream()
+                              .anyMatch(
+                                  k ->
+                                      "Established".equals(k.getType())
+                                          && "True".equals(k.getStatus())),
+                  STARTUP_TIMEOUT.toSeconds(),
+                  TimeUnit.SECONDS);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -669,7 +819,7 @@ public final class Sandbox implements AutoCloseable {
   private Set<String> modelKeys() {
     Set<String> keys = new TreeSet<>();
     for (BudgetedModel m :
-        cluster.client().resources(BudgetedModel.class).inAnyNamespace().list().getItems()) {
+        client.resources(BudgetedModel.class).inAnyNamespace().list().getItems()) {
       keys.add(m.getMetadata().getNamespace() + "/" + m.getMetadata().getName());
     }
     return keys;
@@ -736,9 +886,28 @@ public final class Sandbox implements AutoCloseable {
    */
   private static void awaitTrue(
       String what, BooleanSupplier done, Function<Runnable, AutoCloseable> subscribe) {
+    awaitTrue(what, done, Optional::empty, subscribe);
+  }
+
+  /**
+   * Like {@link #awaitTrue(String, BooleanSupplier, Function)}, failing as soon as {@code failure}
+   * names one (a process that exited).
+   */
+  private static void awaitTrue(
+      String what,
+      BooleanSupplier done,
+      Supplier<Optional<String>> failure,
+      Function<Runnable, AutoCloseable> subscribe) {
     CompletableFuture<Void> reached = new CompletableFuture<>();
     Runnable check =
         () -> {
+          Optional<String> failed = failure.get();
+          if (failed.isPresent()) {
+            reached.completeExceptionally(
+                new IllegalStateException(
+                    "the data plane stopped while waiting for " + what + ": " + failed.get()));
+            return;
+          }
           try {
             if (done.getAsBoolean()) {
               reached.complete(null);
@@ -757,10 +926,28 @@ public final class Sandbox implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted waiting for " + what, e);
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof IllegalStateException stopped) {
+        throw stopped;
+      }
       throw new IllegalStateException(e.getCause());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * Until the data plane (a real Envoy: it connects by itself, to the address in its bootstrap) has
+   * ACKed the controller's resources over ADS; fails as soon as it has stopped.
+   */
+  private void awaitDataPlaneSynced() {
+    BudgetController current = controller.controller;
+    DataPlane target = dataPlane;
+    awaitTrue(
+        "the data plane to connect to the xDS server and sync",
+        () -> current.xds().ackedVersions().stream().anyMatch(AdsCache.ClientAcks::synced),
+        target::failure,
+        // the xDS server has no ACK listener for outsiders
+        tick -> pollEvery(Duration.ofMillis(50), tick));
   }
 
   /** For sources without a listener (a real Envoy's ACKs): calls {@code tick} every period. */
@@ -784,11 +971,22 @@ public final class Sandbox implements AutoCloseable {
     }
     closed = true;
     closeQuietly("data plane feed", feed);
-    closeQuietly("envoy", envoy);
+    closeQuietly("data plane", dataPlane);
     closeQuietly("stand-in", standIn);
     closeQuietly("ext-proc", extProc);
     closeQuietly("controller", controller);
-    closeQuietly("cluster", cluster);
+    if (cluster != null) {
+      closeQuietly("cluster", cluster);
+    } else {
+      // what SimulatedCluster would close, around the caller's API server
+      closeQuietly("kubelet", kubelet);
+      if (vertx != null) {
+        closeQuietly(
+            "the kubelet's Vert.x",
+            () -> vertx.close().toCompletionStage().toCompletableFuture().join());
+      }
+      closeQuietly("API server", apiServer);
+    }
   }
 
   private static void closeQuietly(String what, AutoCloseable closeable) {

@@ -11,6 +11,6 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class BudgetContainersIT extends BudgetScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(Containers.start(TIMINGS));
+    use(Containers.start(CONFIG));
   }
 }

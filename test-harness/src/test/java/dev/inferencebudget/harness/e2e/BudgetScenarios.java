@@ -8,6 +8,8 @@ import com.openai.client.OpenAIClient;
 import com.openai.errors.InternalServerException;
 import com.openai.models.chat.completions.ChatCompletion;
 import dev.inferencebudget.controller.link.LoadAggregator;
+import dev.inferencebudget.harness.sandbox.Sandbox;
+import dev.inferencebudget.harness.sandbox.SandboxConfig;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +31,7 @@ abstract class BudgetScenarios {
 
   static final long GI = 1L << 30;
 
-  static E2eSystem system;
+  static Sandbox system;
   static OpenAIClient openAi;
   static ExecutorService clients;
 
@@ -37,10 +39,10 @@ abstract class BudgetScenarios {
    * A debounce longer than the spread of the racing requests' arrivals puts both activations in one
    * decision, so priority (not arrival order) decides the race.
    */
-  static final E2eSystem.Timings TIMINGS =
-      E2eSystem.Timings.fast().withDebounce(Duration.ofMillis(300));
+  static final SandboxConfig CONFIG =
+      E2e.config().withControllerTiming(Duration.ofMillis(300), Duration.ofMillis(600));
 
-  static void use(E2eSystem started) {
+  static void use(Sandbox started) {
     system = started;
     openAi = E2e.openAi(system.baseUrl(), "sk-budget");
     clients = Executors.newFixedThreadPool(6);

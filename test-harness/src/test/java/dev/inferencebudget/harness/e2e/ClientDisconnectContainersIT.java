@@ -11,6 +11,6 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class ClientDisconnectContainersIT extends ClientDisconnectScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(Containers.start(E2eSystem.Timings.fast()));
+    use(Containers.start(E2e.config()));
   }
 }

@@ -10,6 +10,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.errors.OpenAIIoException;
 import com.openai.models.chat.completions.ChatCompletion;
+import dev.inferencebudget.harness.sandbox.Sandbox;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.Map;
@@ -22,9 +23,9 @@ import org.junit.jupiter.api.Test;
  */
 abstract class ClientDisconnectScenarios {
 
-  static E2eSystem system;
+  static Sandbox system;
 
-  static void use(E2eSystem started) {
+  static void use(Sandbox started) {
     system = started;
   }
 

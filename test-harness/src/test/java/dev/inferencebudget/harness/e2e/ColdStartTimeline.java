@@ -1,5 +1,6 @@
 package dev.inferencebudget.harness.e2e;
 
+import dev.inferencebudget.harness.sandbox.Sandbox;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,7 +23,7 @@ final class ColdStartTimeline implements AutoCloseable {
       informers = new java.util.ArrayList<>();
 
   /** Steps of one model's cold start, from the controller's decision to ext-proc's release. */
-  static ColdStartTimeline of(E2eSystem system, Tenant tenant, String name) {
+  static ColdStartTimeline of(Sandbox system, Tenant tenant, String name) {
     String key = tenant.namespace() + "/" + name;
     ColdStartTimeline t = new ColdStartTimeline();
     // The API server's objects through informers (a watch each, no polling load on the mock).
@@ -50,7 +51,7 @@ final class ColdStartTimeline implements AutoCloseable {
         "stand-in endpoints",
         () ->
             system
-                .standIn()
+                .standInIfRunning()
                 .flatMap(
                     envoy ->
                         envoy
@@ -60,7 +61,7 @@ final class ColdStartTimeline implements AutoCloseable {
                 .orElse(false));
     t.steps.put(
         "ext-proc routable",
-        () -> system.extProcTable().byKey(key).map(m -> m.routable()).orElse(false));
+        () -> system.extProcLink().current().byKey(key).map(m -> m.routable()).orElse(false));
     t.poller.scheduleAtFixedRate(t::poll, 0, 5, TimeUnit.MILLISECONDS);
     return t;
   }

@@ -1,5 +1,9 @@
 package dev.inferencebudget.harness.e2e;
 
+import dev.inferencebudget.harness.sandbox.ApiServer;
+import dev.inferencebudget.harness.sandbox.DataPlane;
+import dev.inferencebudget.harness.sandbox.Sandbox;
+import dev.inferencebudget.harness.sandbox.SandboxConfig;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -7,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -18,8 +23,9 @@ import org.testcontainers.utility.MountableFile;
  * The scenarios' system on real parts where Docker exists: K3s as the API server (a real
  * kube-apiserver: CRD schema validation, status subresources, watches) and the {@code
  * envoyproxy/envoy} image started with the repository's standalone bootstrap ({@code
- * envoy/envoy.yaml}). The controller, ext-proc and the simulated kubelet (vLLM simulators on
- * loopback) run in the test JVM as with the stand-in.
+ * envoy/envoy.yaml}), given to {@link Sandbox#builder} as its API server and data plane. The
+ * controller, ext-proc and the simulated kubelet (vLLM simulators on loopback) run in the test JVM
+ * as with the stand-in.
  *
  * <p>K3s runs without its controller manager and scheduler: the simulated kubelet plays the nodes
  * and turns Deployment replicas into Pods and EndpointSlices itself (a real Deployment controller
@@ -39,8 +45,21 @@ final class Containers {
 
   private Containers() {}
 
-  /** Starts K3s, then the system on it, then Envoy pointed at the system's ports. */
-  static E2eSystem start(E2eSystem.Timings timings) throws Exception {
+  /**
+   * The sandbox on K3s with the Envoy image as its data plane: K3s starts first, then the
+   * controller, ext-proc and the simulated kubelet on it, then Envoy pointed at their ports.
+   */
+  static Sandbox start(SandboxConfig config) {
+    long startNanos = System.nanoTime();
+    Sandbox started =
+        E2e.sandbox(config).apiServer(Containers::k3s).dataPlane(Containers::envoy).start();
+    System.out.printf(
+        "sandbox on K3s and Envoy started in %d ms%n",
+        (System.nanoTime() - startNanos) / 1_000_000);
+    return started;
+  }
+
+  private static ApiServer k3s() {
     K3sContainer k3s =
         new K3sContainer(K3S)
             .withCommand(
@@ -54,31 +73,26 @@ final class Containers {
         new KubernetesClientBuilder()
             .withConfig(Config.fromKubeconfig(k3s.getKubeConfigYaml()))
             .build();
-    AutoCloseable apiServer =
+    return ApiServer.of(
+        client,
         () -> {
           client.close();
           k3s.stop();
-        };
-    try {
-      return E2eSystem.start(timings, client, apiServer, Containers::envoy);
-    } catch (Exception | Error e) {
-      apiServer.close();
-      throw e;
-    }
+        });
   }
 
-  private static E2eSystem.DataPlane envoy(E2eSystem.Ports ports) {
-    int listenerPort = freePort();
+  /** The standalone bootstrap with the sandbox's loopback ports, in a host-network container. */
+  private static DataPlane envoy(DataPlane.Ports ports) {
+    int listenerPort = ports.dataPlanePort() != 0 ? ports.dataPlanePort() : freePort();
     Path bootstrap;
     try {
       bootstrap = Files.createTempFile("ibc-e2e-envoy", ".yaml");
       Files.writeString(
           bootstrap,
-          rewrite(
-              Files.readString(Path.of("..", "envoy", "envoy.yaml")),
-              ports.xdsPort(),
-              ports.extProcPort(),
-              listenerPort));
+          ports
+              .withDataPlanePort(listenerPort)
+              .rewriteEnvoyBootstrap(
+                  Files.readString(SandboxConfig.repositoryPath("envoy/envoy.yaml"))));
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -91,10 +105,17 @@ final class Containers {
                 Wait.forLogMessage(".*starting main dispatch loop.*", 1)
                     .withStartupTimeout(Duration.ofSeconds(60)));
     envoy.start();
-    return new E2eSystem.DataPlane() {
+    return new DataPlane() {
       @Override
-      public String baseUrl() {
-        return "http://127.0.0.1:" + listenerPort + "/v1";
+      public int port() {
+        return listenerPort;
+      }
+
+      @Override
+      public Optional<String> failure() {
+        return envoy.isRunning()
+            ? Optional.empty()
+            : Optional.of("the Envoy container stopped; its log:\n" + envoy.getLogs());
       }
 
       @Override
@@ -102,31 +123,6 @@ final class Containers {
         envoy.stop();
       }
     };
-  }
-
-  /**
-   * The standalone bootstrap with the Helm Services' addresses replaced by loopback ports, as
-   * {@code harness.sandbox.EnvoyProcess} does for an {@code envoy} binary.
-   */
-  static String rewrite(String bootstrap, int xdsPort, int extProcPort, int listenerPort) {
-    return replaceOnce(
-        replaceOnce(
-            replaceOnce(
-                bootstrap,
-                "{address: ibc-controller, port_value: 18000}",
-                "{address: 127.0.0.1, port_value: " + xdsPort + "}"),
-            "{address: ext-proc, port_value: 9002}",
-            "{address: 127.0.0.1, port_value: " + extProcPort + "}"),
-        "{address: 0.0.0.0, port_value: 8080}",
-        "{address: 127.0.0.1, port_value: " + listenerPort + "}");
-  }
-
-  private static String replaceOnce(String text, String target, String replacement) {
-    int at = text.indexOf(target);
-    if (at < 0 || text.indexOf(target, at + 1) >= 0) {
-      throw new IllegalArgumentException("envoy/envoy.yaml must contain " + target + " once");
-    }
-    return text.replace(target, replacement);
   }
 
   private static int freePort() {

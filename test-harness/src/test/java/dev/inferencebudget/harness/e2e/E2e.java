@@ -4,6 +4,8 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.models.Model;
+import dev.inferencebudget.harness.sandbox.Sandbox;
+import dev.inferencebudget.harness.sandbox.SandboxConfig;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.DataPointSnapshot;
@@ -11,6 +13,7 @@ import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** What the scenarios share: clients as an application builds them, and metric reads. */
@@ -23,6 +26,35 @@ final class E2e {
   static final Duration PATIENCE = Duration.ofSeconds(30);
 
   private E2e() {}
+
+  /**
+   * The sandbox as the scenarios run it: no examples (each scenario creates its own tenants), a 300
+   * ms termination delay, and {@link SandboxConfig#forTests()}'s short timings (ports 0, no startup
+   * grace, 20 ms debounce, 200 ms tick, load reports every 200 ms).
+   */
+  static SandboxConfig config() {
+    return SandboxConfig.forTests()
+        .withManifests(List.of())
+        .withTerminationDelay(Duration.ofMillis(300));
+  }
+
+  /** A sandbox builder that prints each start-up step with the time since the start. */
+  static Sandbox.Builder sandbox(SandboxConfig config) {
+    long startNanos = System.nanoTime();
+    return Sandbox.builder(config)
+        .progress(
+            step ->
+                System.out.printf(
+                    "sandbox: [%5d ms] %s%n", (System.nanoTime() - startNanos) / 1_000_000, step));
+  }
+
+  /** The sandbox on the embedded API server and the Envoy stand-in. */
+  static Sandbox start(SandboxConfig config) {
+    long startNanos = System.nanoTime();
+    Sandbox started = sandbox(config).start();
+    System.out.printf("sandbox started in %d ms%n", (System.nanoTime() - startNanos) / 1_000_000);
+    return started;
+  }
 
   /** The one-minute load average (negative where the platform has none). */
   static double loadAverage() {

@@ -11,6 +11,6 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class RestartContainersIT extends RestartScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(Containers.start(TIMINGS));
+    use(Containers.start(CONFIG));
   }
 }

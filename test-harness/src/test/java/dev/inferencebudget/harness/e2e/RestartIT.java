@@ -6,6 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 class RestartIT extends RestartScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(E2eSystem.start(TIMINGS));
+    use(E2e.start(CONFIG));
   }
 }

@@ -10,6 +10,8 @@ import com.openai.errors.InternalServerException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import dev.inferencebudget.harness.sandbox.Sandbox;
+import dev.inferencebudget.harness.sandbox.SandboxConfig;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -30,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 abstract class RestartScenarios {
 
-  static E2eSystem system;
+  static Sandbox system;
   static OpenAIClient openAi;
   static ExecutorService clients;
 
@@ -38,10 +40,9 @@ abstract class RestartScenarios {
    * With a startup grace a restarted controller first hears what ext-proc holds before it writes
    * anything (as in production, where it is 5 s).
    */
-  static final E2eSystem.Timings TIMINGS =
-      E2eSystem.Timings.fast().withStartupGrace(Duration.ofMillis(1000));
+  static final SandboxConfig CONFIG = E2e.config().withStartupGrace(Duration.ofMillis(1000));
 
-  static void use(E2eSystem started) {
+  static void use(Sandbox started) {
     system = started;
     openAi = E2e.openAi(system.baseUrl(), "sk-restart");
     clients = Executors.newFixedThreadPool(4);

@@ -8,6 +8,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import dev.inferencebudget.controller.api.v1alpha1.ModelState;
 import dev.inferencebudget.harness.envoy.AccessLogEntry;
+import dev.inferencebudget.harness.sandbox.Sandbox;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 abstract class ScaleFromZeroScenarios {
 
-  static E2eSystem system;
+  static Sandbox system;
   static OpenAIClient openAi;
   static ExecutorService clients;
 
-  static void use(E2eSystem started) {
+  static void use(Sandbox started) {
     system = started;
     openAi = E2e.openAi(system.baseUrl(), "sk-scale-from-zero");
     clients = Executors.newFixedThreadPool(8);
@@ -62,7 +63,7 @@ abstract class ScaleFromZeroScenarios {
             .add(Tenant.Model.of("chat", "sfz-chat", "24Gi"));
     await().atMost(PATIENCE).until(() -> E2e.listed(openAi, "sfz-chat"));
     assertThat(tenant.state("chat")).contains(ModelState.SCALED_TO_ZERO);
-    int logBefore = system.standIn().map(e -> e.accessLog().size()).orElse(0);
+    int logBefore = system.standInIfRunning().map(e -> e.accessLog().size()).orElse(0);
 
     ColdStartTimeline timeline = ColdStartTimeline.of(system, tenant, "chat");
     long start = System.nanoTime();
@@ -84,7 +85,7 @@ abstract class ScaleFromZeroScenarios {
         .allSatisfy(
             t -> assertThat(t.completion().usage().orElseThrow().completionTokens()).isEqualTo(4));
     system
-        .standIn()
+        .standInIfRunning()
         .ifPresent(
             envoy -> {
               List<AccessLogEntry> log = envoy.accessLog();

@@ -11,6 +11,6 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 class TenantTokensContainersIT extends TenantTokensScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(Containers.start(E2eSystem.Timings.fast()));
+    use(Containers.start(E2e.config()));
   }
 }

@@ -6,6 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 class TenantTokensIT extends TenantTokensScenarios {
   @BeforeAll
   static void startSystem() throws Exception {
-    use(E2eSystem.start(E2eSystem.Timings.fast()));
+    use(E2e.start(E2e.config()));
   }
 }

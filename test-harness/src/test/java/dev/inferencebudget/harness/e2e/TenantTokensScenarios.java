@@ -13,6 +13,7 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.CompletionUsage;
+import dev.inferencebudget.harness.sandbox.Sandbox;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.List;
 import java.util.Map;
@@ -28,11 +29,11 @@ abstract class TenantTokensScenarios {
 
   static final String GO_DURATION = "([0-9]+h)?([0-9]+m)?([0-9]+(\\.[0-9]+)?(ms|s))?";
 
-  static E2eSystem system;
+  static Sandbox system;
   static OpenAIClient tenantA;
   static OpenAIClient tenantB;
 
-  static void use(E2eSystem started) {
+  static void use(Sandbox started) {
     system = started;
     tenantA = E2e.openAi(system.baseUrl(), "sk-tenant-a");
     tenantB = E2e.openAi(system.baseUrl(), "sk-tenant-b");

@@ -84,7 +84,7 @@ class SandboxWiringTest {
     String bootstrap = Files.readString(SandboxConfig.repositoryPath("envoy/envoy.yaml"));
 
     String rewritten =
-        EnvoyProcess.rewrite(bootstrap, new EnvoyProcess.Ports("127.0.0.1", 8080, 18000, 9002));
+        new DataPlane.Ports("127.0.0.1", 8080, 18000, 9002).rewriteEnvoyBootstrap(bootstrap);
 
     assertThat(rewritten)
         .contains("{address: 127.0.0.1, port_value: 18000}")
@@ -93,7 +93,7 @@ class SandboxWiringTest {
         .doesNotContain("address: ibc-controller")
         .doesNotContain("address: ext-proc");
     assertThatThrownBy(
-            () -> EnvoyProcess.rewrite("node: {}", new EnvoyProcess.Ports("127.0.0.1", 1, 2, 3)))
+            () -> new DataPlane.Ports("127.0.0.1", 1, 2, 3).rewriteEnvoyBootstrap("node: {}"))
         .hasMessageContaining("exactly once");
   }
 
