@@ -72,6 +72,7 @@ class ControllerPeerTlsIT {
         new TestPki("ibc test CA", Instant.now().minus(Duration.ofHours(1)))
             .writeSecret(temp.resolve("tls"), true, List.of(SERVICE));
     tls = GrpcTls.fromEnvironment(Map.of(GrpcTls.ENV, secret.toString()));
+    closing.add(tls); // stops re-reading the files
     api = EmbeddedApiServer.start();
     closing.add(api);
     registerCrds(api.client());
