@@ -11,8 +11,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real Envoy started with the standalone bootstrap, its hosts and ports rewritten to the
  * sandbox's ({@link DataPlane.Ports#rewriteEnvoyBootstrap}), in a temporary directory that also
- * holds its log. Used only when an {@code envoy} binary is on PATH; no Envoy can be installed on
- * the development and CI machines, so this path is not exercised by any test here (the rewrite is).
+ * holds its log. No Envoy can be installed on the development and CI machines: {@code
+ * SandboxEnvoyProcessIT} runs this with a fake {@code envoy} (a shell script) instead, so the
+ * command line, the bootstrap and the handling of an exiting Envoy are tested, a real Envoy
+ * accepting the bootstrap is not.
  */
 final class EnvoyProcess implements DataPlane {
 
