@@ -104,7 +104,7 @@ public final class XdsChangeBenchmark {
       ReceivedResponse response = ack.get(10, TimeUnit.SECONDS);
       if (i >= 0) {
         updateNanos[i] = updated - start;
-        ackNanos[i] = response.ackSentNanos() - start;
+        ackNanos[i] = response.handledNanos() - start;
       }
       if (!response.resourceNames().equals(List.of(EnvoyResources.clusterName(before.modelKey())))
           || !response.accepted()) {

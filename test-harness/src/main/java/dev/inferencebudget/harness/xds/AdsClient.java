@@ -299,7 +299,6 @@ public final class AdsClient implements AutoCloseable {
         state.resources.putAll(parsed);
         state.acceptedVersion = response.getVersionInfo();
       }
-      send(type, error);
       received =
           new ReceivedResponse(
               type,
@@ -313,18 +312,24 @@ public final class AdsClient implements AutoCloseable {
       if (history.size() > HISTORY_LIMIT) {
         history.removeFirst();
       }
-      if (error == null) {
-        if (type.equals(CLUSTER)) {
+    }
+    // Envoy applies an update before it acknowledges it: the control plane may treat an ACK as
+    // "this proxy now routes with it" (the controller marks a model routable on it, and ext-proc
+    // then releases held requests). So the listeners (the stand-in's feed) apply first.
+    for (Consumer<ReceivedResponse> listener : listeners) {
+      listener.accept(received);
+    }
+    synchronized (lock) {
+      send(received.typeUrl(), received.accepted() ? null : received.errorDetail());
+      if (received.accepted()) {
+        if (received.typeUrl().equals(CLUSTER)) {
           resubscribe(ENDPOINT, edsNames());
-        } else if (type.equals(LISTENER)) {
+        } else if (received.typeUrl().equals(LISTENER)) {
           Set<String> routeNames = new TreeSet<>(options.staticRouteConfigNames());
           routeNames.addAll(rdsNames());
           resubscribe(ROUTE, routeNames);
         }
       }
-    }
-    for (Consumer<ReceivedResponse> listener : listeners) {
-      listener.accept(received);
     }
   }
 

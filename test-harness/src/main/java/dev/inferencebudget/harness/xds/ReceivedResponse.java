@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param resourceNames names of the resources it carried, in order
  * @param accepted true if ACKed, false if NACKed
  * @param errorDetail the NACK's error message ("" for an ACK)
- * @param ackSentNanos {@link System#nanoTime()} right after the ACK/NACK was handed to gRPC
+ * @param handledNanos {@link System#nanoTime()} when the response was parsed and accepted or
+ *     rejected; the listeners apply it next and then the ACK/NACK is sent, as Envoy does
  */
 public record ReceivedResponse(
     String typeUrl,
@@ -21,7 +22,7 @@ public record ReceivedResponse(
     List<String> resourceNames,
     boolean accepted,
     String errorDetail,
-    long ackSentNanos) {
+    long handledNanos) {
   public ReceivedResponse {
     Objects.requireNonNull(typeUrl, "typeUrl");
     Objects.requireNonNull(versionInfo, "versionInfo");
