@@ -125,46 +125,9 @@ class RestartSafetyIT {
 
   @Test
   void theLearnedKeepAliveSurvivesARestartAndLearnsOn() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
-    BudgetedModel model = MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "30m");
-    BudgetedModelSpec s = model.getSpec();
-    model.setSpec(
-        new BudgetedModelSpec(
-            s.modelNames(),
-            s.targetRef(),
-            s.budgetRef(),
-            s.gpuMemoryPerReplica(),
-            s.priority(),
-            s.replicas(),
-            new ScaleToZero("30m", KeepAlivePolicy.ADAPTIVE),
-            null,
-            null,
-            null,
-            null,
-            false,
-            null));
-    BudgetedModel created = client.resource(model).create();
     // What an earlier controller learned and wrote: 12 idle gaps of 2-3 minutes.
     IdleGapHistogram learned = new IdleGapHistogram(60L, 240, Map.of("2", 12L), 0L);
-    created.setStatus(
-        new BudgetedModelStatus(
-            created.getMetadata().getGeneration(),
-            ModelState.READY,
-            1,
-            1,
-            1,
-            null,
-            null,
-            T0,
-            null,
-            T0,
-            null,
-            learned,
-            null,
-            List.of(),
-            List.of()));
-    client.resource(created).updateStatus();
+    readyModelWithLearnedGaps(new ScaleToZero("30m", KeepAlivePolicy.ADAPTIVE), learned);
     clock.advance(Duration.ofMinutes(1));
 
     controller("controller-0");
@@ -177,46 +140,11 @@ class RestartSafetyIT {
 
   @Test
   void aHistogramLearnedWithOtherBucketsIsDiscardedNotReadAtTheNewWidth() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
-    BudgetedModel model = MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "30m");
-    BudgetedModelSpec s = model.getSpec();
-    model.setSpec(
-        new BudgetedModelSpec(
-            s.modelNames(),
-            s.targetRef(),
-            s.budgetRef(),
-            s.gpuMemoryPerReplica(),
-            s.priority(),
-            s.replicas(),
-            // The operator halved the bucket width since the histogram below was learned.
-            new ScaleToZero("30m", KeepAlivePolicy.ADAPTIVE, new AdaptiveKeepAlive("30s", "4h")),
-            null,
-            null,
-            null,
-            null,
-            false,
-            null));
-    BudgetedModel created = client.resource(model).create();
     IdleGapHistogram learned = new IdleGapHistogram(60L, 240, Map.of("2", 12L), 0L);
-    created.setStatus(
-        new BudgetedModelStatus(
-            created.getMetadata().getGeneration(),
-            ModelState.READY,
-            1,
-            1,
-            1,
-            null,
-            null,
-            T0,
-            null,
-            T0,
-            null,
-            learned,
-            null,
-            List.of(),
-            List.of()));
-    client.resource(created).updateStatus();
+    // The operator halved the bucket width since the histogram was learned.
+    readyModelWithLearnedGaps(
+        new ScaleToZero("30m", KeepAlivePolicy.ADAPTIVE, new AdaptiveKeepAlive("30s", "4h")),
+        learned);
     clock.advance(Duration.ofMinutes(1));
 
     controller("controller-0");
@@ -259,5 +187,50 @@ class RestartSafetyIT {
     c.requestCycle();
 
     await().until(() -> status().idleGaps().counts().equals(Map.of("5", 1L)));
+  }
+
+  /**
+   * A budget, a one-replica Deployment and a Ready model whose status carries what an earlier
+   * controller learned ({@code learned}), last busy at T0.
+   */
+  private void readyModelWithLearnedGaps(ScaleToZero scaleToZero, IdleGapHistogram learned) {
+    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
+    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
+    BudgetedModel model = MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "30m");
+    BudgetedModelSpec s = model.getSpec();
+    model.setSpec(
+        new BudgetedModelSpec(
+            s.modelNames(),
+            s.targetRef(),
+            s.budgetRef(),
+            s.gpuMemoryPerReplica(),
+            s.priority(),
+            s.replicas(),
+            scaleToZero,
+            null,
+            null,
+            null,
+            null,
+            false,
+            null));
+    BudgetedModel created = client.resource(model).create();
+    created.setStatus(
+        new BudgetedModelStatus(
+            created.getMetadata().getGeneration(),
+            ModelState.READY,
+            1,
+            1,
+            1,
+            null,
+            null,
+            T0,
+            null,
+            T0,
+            null,
+            learned,
+            null,
+            List.of(),
+            List.of()));
+    client.resource(created).updateStatus();
   }
 }
