@@ -1,5 +1,7 @@
 package dev.inferencebudget.harness.tls;
 
+import static dev.inferencebudget.harness.tls.HealthProbe.assertRefused;
+import static dev.inferencebudget.harness.tls.HealthProbe.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +15,6 @@ import dev.inferencebudget.extproc.local.InMemoryModelStates;
 import dev.inferencebudget.harness.cluster.EmbeddedApiServer;
 import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
-import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -22,7 +23,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -189,25 +189,6 @@ class GrpcTlsIT {
         d.tenantHeaderDefault(),
         d.priorityHeader(),
         d.tokenizerDirectory());
-  }
-
-  private static ServingStatus health(int port, ChannelCredentials credentials) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port, credentials).build();
-    try {
-      return HealthGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(20, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance())
-          .getStatus();
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  private static void assertRefused(int port, ChannelCredentials credentials) {
-    assertThatThrownBy(() -> health(port, credentials))
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
   }
 
   private static void registerCrds(EmbeddedApiServer api) throws IOException {

@@ -1,21 +1,17 @@
 package dev.inferencebudget.harness.tls;
 
+import static dev.inferencebudget.harness.tls.HealthProbe.assertRefused;
+import static dev.inferencebudget.harness.tls.HealthProbe.health;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.inferencebudget.proto.tls.GrpcTls;
 import io.grpc.ChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.util.AdvancedTlsX509KeyManager;
@@ -261,25 +257,5 @@ class GrpcTlsRotationTest {
         TlsChannelCredentials.newBuilder().trustManager(trust).keyManager(key).build();
     assertThat(health(port, credentials)).isEqualTo(ServingStatus.SERVING);
     return presented.get();
-  }
-
-  /** A health check over a fresh channel (a new connection, a new TLS handshake). */
-  private static ServingStatus health(int port, ChannelCredentials credentials) {
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port, credentials).build();
-    try {
-      return HealthGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance())
-          .getStatus();
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  private static void assertRefused(int port, ChannelCredentials credentials) {
-    assertThatThrownBy(() -> health(port, credentials))
-        .isInstanceOfSatisfying(
-            StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
   }
 }
