@@ -17,6 +17,8 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * {@code scripts/sandbox --demo}: a scripted tour through the data plane with plain HTTP, printing
@@ -276,16 +278,15 @@ final class DemoTour {
   }
 
   /** Polls the state (the API server has no notification for "this condition") until it holds. */
-  private void awaitState(String what, Predicate<SandboxState> condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (condition.test(sandbox.state())) {
-        return;
-      }
-      Thread.sleep(100);
+  private void awaitState(String what, Predicate<SandboxState> condition) {
+    try {
+      Awaitility.await(what)
+          .atMost(STEP_TIMEOUT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> condition.test(sandbox.state()));
+    } catch (ConditionTimeoutException e) {
+      throw new StepFailed("timed out after " + seconds(STEP_TIMEOUT) + " waiting for " + what);
     }
-    throw new StepFailed("timed out after " + seconds(STEP_TIMEOUT) + " waiting for " + what);
   }
 
   private static String usage(String body) {

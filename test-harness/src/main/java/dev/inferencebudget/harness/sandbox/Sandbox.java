@@ -65,6 +65,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -614,23 +616,25 @@ public final class Sandbox implements AutoCloseable {
       throws InterruptedException {
     Objects.requireNonNull(modelKey, "modelKey");
     Objects.requireNonNull(lastRequestSentAt, "lastRequestSentAt");
-    long deadline = System.nanoTime() + timeout.toNanos();
     // The link reports once a second and has no listener on the controller side: poll.
-    while (true) {
-      var view = controller().loads().snapshot().get(modelKey);
-      if (view != null
-          && view.lastRequest() != null
-          && !view.lastRequest().isBefore(lastRequestSentAt)
-          && view.inFlight() == 0
-          && view.queued() == 0
-          && view.held() == 0) {
-        break;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "timed out after " + timeout + " waiting for ext-proc to report " + modelKey + " idle");
-      }
-      Thread.sleep(50);
+    try {
+      Awaitility.await("ext-proc reports " + modelKey + " idle")
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                var view = controller().loads().snapshot().get(modelKey);
+                return view != null
+                    && view.lastRequest() != null
+                    && !view.lastRequest().isBefore(lastRequestSentAt)
+                    && view.inFlight() == 0
+                    && view.queued() == 0
+                    && view.held() == 0;
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(
+          "timed out after " + timeout + " waiting for ext-proc to report " + modelKey + " idle",
+          e);
     }
     // The first cycle consumes the window holding the arrivals, the second sees an empty one.
     controller().reconciler().cycleAndWait();
