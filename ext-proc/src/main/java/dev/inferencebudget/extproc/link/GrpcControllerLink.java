@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -296,6 +297,21 @@ public final class GrpcControllerLink implements ControllerLink, ModelStateSourc
     }
   }
 
+  /**
+   * Hands a gRPC callback to the link's thread. A stream may close after its owner stopped that
+   * thread (shutdown after {@link #close()}); the link is closed then and the callback has nothing
+   * left to do, so it is dropped instead of failing on gRPC's thread.
+   */
+  private void onLinkThread(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      if (!executor.isShutdown()) {
+        throw e;
+      }
+    }
+  }
+
   /** Observes one model-state stream; ignores it once a newer stream replaced it. */
   private final class WatchObserver implements StreamObserver<ModelStates> {
     private final Context.CancellableContext context;
@@ -307,7 +323,7 @@ public final class GrpcControllerLink implements ControllerLink, ModelStateSourc
 
     @Override
     public void onNext(ModelStates snapshot) {
-      executor.execute(
+      onLinkThread(
           () -> {
             if (closed || context != watchContext || snapshot.getVersion() <= lastVersion) {
               return;
@@ -319,12 +335,12 @@ public final class GrpcControllerLink implements ControllerLink, ModelStateSourc
 
     @Override
     public void onError(Throwable t) {
-      executor.execute(() -> onWatchEnded(context, t));
+      onLinkThread(() -> onWatchEnded(context, t));
     }
 
     @Override
     public void onCompleted() {
-      executor.execute(() -> onWatchEnded(context, null));
+      onLinkThread(() -> onWatchEnded(context, null));
     }
   }
 
@@ -338,12 +354,12 @@ public final class GrpcControllerLink implements ControllerLink, ModelStateSourc
     @Override
     public void onError(Throwable t) {
       log.debug("load-report stream ended: {}", t.getMessage());
-      executor.execute(this::forget);
+      onLinkThread(this::forget);
     }
 
     @Override
     public void onCompleted() {
-      executor.execute(this::forget);
+      onLinkThread(this::forget);
     }
 
     private void forget() {
