@@ -10,6 +10,7 @@ import dev.inferencebudget.extproc.api.LoadSource;
 import dev.inferencebudget.extproc.api.ModelTable;
 import dev.inferencebudget.extproc.grpc.ExtProcServer;
 import dev.inferencebudget.extproc.link.GrpcControllerLink;
+import dev.inferencebudget.harness.cluster.Crds;
 import dev.inferencebudget.harness.cluster.SimulatedCluster;
 import dev.inferencebudget.harness.cluster.SimulatedKubelet;
 import dev.inferencebudget.harness.cluster.SimulatedKubeletConfig;
@@ -25,7 +26,6 @@ import dev.inferencebudget.xds.api.XdsConfig;
 import dev.inferencebudget.xds.server.AdsCache;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -36,7 +36,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -109,11 +108,6 @@ public final class Sandbox implements AutoCloseable {
   private static final String EXT_PROC_REPLICA = "ext-proc-0";
   private static final String ENVOY_NODE_ID = "sandbox-envoy";
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-  private static final List<String> CRD_RESOURCES =
-      List.of(
-          "META-INF/fabric8/inferencebudgets.inferencebudget.dev-v1.yml",
-          "META-INF/fabric8/budgetedmodels.inferencebudget.dev-v1.yml");
-
   private final SandboxConfig config;
   private final Consumer<String> progress;
   private final Supplier<ApiServer> externalApiServer;
@@ -287,7 +281,7 @@ public final class Sandbox implements AutoCloseable {
             SimulatedKubelet.start(
                 client, vertx, kubeletConfig.validate(), java.time.InstantSource.system());
       }
-      registerCrds(client);
+      Crds.register(client, STARTUP_TIMEOUT);
       progress.accept("applying manifests " + config.manifests());
       applyObjects(Manifests.read(client, config.manifests()));
       progress.accept("starting controller (xDS + link API)");
@@ -784,40 +778,6 @@ public final class Sandbox implements AutoCloseable {
                 .build(),
             new InetSocketAddress(config.host(), extProcPort))
         .build();
-  }
-
-  private static void registerCrds(KubernetesClient client) {
-    for (String resource : CRD_RESOURCES) {
-      try (InputStream in = Sandbox.class.getClassLoader().getResourceAsStream(resource)) {
-        if (in == null) {
-          throw new IllegalStateException(
-              resource
-                  + " is missing from the classpath (budget-controller's crd-generator output)");
-        }
-        for (HasMetadata crd : client.load(in).items()) {
-          CustomResourceDefinition created =
-              (CustomResourceDefinition) client.resource(crd).create();
-          // A real API server serves a CRD's resources only once it is Established; the embedded
-          // one writes no status at all.
-          client
-              .resource(created)
-              .waitUntilCondition(
-                  c ->
-                      c.getStatus() == null
-                          || c.getStatus().getConditions() == null
-                          || c.getStatus().getConditions().isEmpty()
-                          || c.getStatus().getConditions().stream()
-                              .anyMatch(
-                                  k ->
-                                      "Established".equals(k.getType())
-                                          && "True".equals(k.getStatus())),
-                  STARTUP_TIMEOUT.toSeconds(),
-                  TimeUnit.SECONDS);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 
   private Set<String> modelKeys() {

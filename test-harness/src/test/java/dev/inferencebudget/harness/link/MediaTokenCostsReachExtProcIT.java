@@ -9,6 +9,7 @@ import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
 import dev.inferencebudget.extproc.api.ModelState;
 import dev.inferencebudget.extproc.link.GrpcControllerLink;
+import dev.inferencebudget.harness.cluster.Crds;
 import dev.inferencebudget.harness.cluster.EmbeddedApiServer;
 import dev.inferencebudget.xds.api.XdsConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,10 +18,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.InputStream;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +53,7 @@ class MediaTokenCostsReachExtProcIT {
     EmbeddedApiServer api = EmbeddedApiServer.start();
     closing.add(api);
     KubernetesClient client = api.client();
-    registerCrds(client);
+    Crds.register(client, Duration.ofSeconds(30));
     var serialization = client.getKubernetesSerialization();
     client
         .resource(
@@ -151,17 +148,5 @@ class MediaTokenCostsReachExtProcIT {
     closing.add(link);
     link.start();
     return link;
-  }
-
-  private static void registerCrds(KubernetesClient client) throws Exception {
-    try (DirectoryStream<Path> crds =
-        Files.newDirectoryStream(
-            Path.of("..", "charts", "inference-budget-controller", "crds"), "*.yaml")) {
-      for (Path crd : crds) {
-        try (InputStream in = Files.newInputStream(crd)) {
-          client.apiextensions().v1().customResourceDefinitions().load(in).create();
-        }
-      }
-    }
   }
 }

@@ -12,6 +12,7 @@ import dev.inferencebudget.controller.config.ControllerConfig;
 import dev.inferencebudget.controller.k8s.BudgetController;
 import dev.inferencebudget.controller.link.LeaderLink;
 import dev.inferencebudget.controller.link.PeerTransport;
+import dev.inferencebudget.harness.cluster.Crds;
 import dev.inferencebudget.harness.cluster.EmbeddedApiServer;
 import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.proto.v1.ActivationRequest;
@@ -24,10 +25,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -75,7 +73,7 @@ class ControllerPeerTlsIT {
     closing.add(tls); // stops re-reading the files
     api = EmbeddedApiServer.start();
     closing.add(api);
-    registerCrds(api.client());
+    Crds.register(api.client(), Duration.ofSeconds(30));
   }
 
   @AfterEach
@@ -259,17 +257,5 @@ class ControllerPeerTlsIT {
     Integer n =
         client.apps().deployments().inNamespace(NS).withName("llama").get().getSpec().getReplicas();
     return n == null ? 1 : n;
-  }
-
-  private static void registerCrds(KubernetesClient client) throws Exception {
-    try (DirectoryStream<Path> crds =
-        Files.newDirectoryStream(
-            Path.of("..", "charts", "inference-budget-controller", "crds"), "*.yaml")) {
-      for (Path crd : crds) {
-        try (InputStream in = Files.newInputStream(crd)) {
-          client.apiextensions().v1().customResourceDefinitions().load(in).create();
-        }
-      }
-    }
   }
 }

@@ -12,6 +12,7 @@ import dev.inferencebudget.extproc.api.ExtProcConfig;
 import dev.inferencebudget.extproc.grpc.ExtProcServer;
 import dev.inferencebudget.extproc.local.InMemoryControllerLink;
 import dev.inferencebudget.extproc.local.InMemoryModelStates;
+import dev.inferencebudget.harness.cluster.Crds;
 import dev.inferencebudget.harness.cluster.EmbeddedApiServer;
 import dev.inferencebudget.proto.tls.GrpcTls;
 import dev.inferencebudget.xds.api.XdsConfig;
@@ -25,8 +26,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -95,7 +94,7 @@ class GrpcTlsIT {
       throws Exception {
     EmbeddedApiServer api = EmbeddedApiServer.start();
     closing.add(api);
-    registerCrds(api);
+    Crds.register(api.client(), Duration.ofSeconds(30));
     ControllerConfig defaults = ControllerConfig.defaults();
     BudgetController controller =
         new BudgetController(
@@ -189,17 +188,5 @@ class GrpcTlsIT {
         d.tenantHeaderDefault(),
         d.priorityHeader(),
         d.tokenizerDirectory());
-  }
-
-  private static void registerCrds(EmbeddedApiServer api) throws IOException {
-    try (DirectoryStream<Path> crds =
-        Files.newDirectoryStream(
-            Path.of("..", "charts", "inference-budget-controller", "crds"), "*.yaml")) {
-      for (Path crd : crds) {
-        try (InputStream in = Files.newInputStream(crd)) {
-          api.client().apiextensions().v1().customResourceDefinitions().load(in).create();
-        }
-      }
-    }
   }
 }
