@@ -7,7 +7,6 @@ import com.sun.net.httpserver.HttpServer;
 import dev.inferencebudget.controller.api.Quantities;
 import dev.inferencebudget.controller.api.v1alpha1.BudgetedModel;
 import dev.inferencebudget.controller.api.v1alpha1.InferenceBudget;
-import dev.inferencebudget.controller.api.v1alpha1.Preemption;
 import dev.inferencebudget.controller.config.ControllerConfig;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
@@ -88,11 +87,7 @@ class GpuMemoryObservationIT {
 
   @Test
   void aReplicaUsingMoreThanItReservedIsFlaggedAndObservedMemoryIsReported() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
-    client
-        .resource(MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
-        .create();
+    MockCluster.createLlama(client, NS, 1, "10m");
     client
         .pods()
         .inNamespace(NS)

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Timestamp;
-import dev.inferencebudget.controller.api.v1alpha1.Preemption;
 import dev.inferencebudget.proto.v1.ActivationRequest;
 import dev.inferencebudget.proto.v1.ActivationResponse;
 import dev.inferencebudget.proto.v1.BudgetControllerGrpc;
@@ -103,11 +102,7 @@ class HighAvailabilityIT {
   void extProcAndEnvoyOnTheStandbyGetAColdModelStartedRoutableAndServed() throws Exception {
     FakeKubelet kubelet = new FakeKubelet(client, Duration.ofMillis(300)).start();
     cluster.closeLater(kubelet);
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 0)).create();
-    client
-        .resource(MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
-        .create();
+    MockCluster.createLlama(client, NS, 0, "10m");
     BudgetController leader = replica("controller-a");
     await().until(leader::isLeader);
     BudgetController standby = replica("controller-b");
@@ -170,11 +165,7 @@ class HighAvailabilityIT {
 
   @Test
   void aModelIsRoutableOnlyOnceTheEnvoysOfEveryReplicaHaveItsEndpoints() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 1)).create();
-    client
-        .resource(MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
-        .create();
+    MockCluster.createLlama(client, NS, 1, "10m");
     BudgetController leader = replica("controller-a");
     await().until(leader::isLeader);
     BudgetController standby = replica("controller-b");
@@ -239,11 +230,7 @@ class HighAvailabilityIT {
 
   @Test
   void aStandbyPassesLoadReportsToTheLeader() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 0)).create();
-    client
-        .resource(MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "10m"))
-        .create();
+    MockCluster.createLlama(client, NS, 0, "10m");
     BudgetController leader = replica("controller-a");
     await().until(leader::isLeader);
     BudgetController standby = replica("controller-b");

@@ -139,6 +139,17 @@ final class MockCluster {
     }
   }
 
+  /**
+   * The common fixture: budget {@code gpu} (80Gi, no preemption), Deployment {@code llama} with
+   * {@code replicas}, and BudgetedModel {@code llama} (llama-3-8b, 24Gi, priority 100) idling out
+   * after {@code idleTimeout}.
+   */
+  static void createLlama(KubernetesClient client, String ns, int replicas, String idleTimeout) {
+    client.resource(budget(ns, "gpu", "80Gi", Preemption.NEVER)).create();
+    client.resource(deployment(ns, "llama", replicas)).create();
+    client.resource(model(ns, "llama", "llama-3-8b", "gpu", "24Gi", 100, idleTimeout)).create();
+  }
+
   static InferenceBudget budget(String ns, String name, String gpuMemory, Preemption preemption) {
     InferenceBudget b = new InferenceBudget();
     b.getMetadata().setNamespace(ns);

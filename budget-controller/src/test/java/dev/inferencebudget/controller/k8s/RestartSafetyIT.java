@@ -91,11 +91,7 @@ class RestartSafetyIT {
 
   @Test
   void aRestartInTheMiddleOfAnIdlePeriodKeepsTheIdleTimer() throws Exception {
-    client.resource(MockCluster.budget(NS, "gpu", "80Gi", Preemption.NEVER)).create();
-    client.resource(MockCluster.deployment(NS, "llama", 0)).create();
-    client
-        .resource(MockCluster.model(NS, "llama", "llama-3-8b", "gpu", "24Gi", 100, "5m"))
-        .create();
+    MockCluster.createLlama(client, NS, 0, "5m");
     BudgetController first = controller("controller-0");
     await().until(() -> status() != null);
     first.reconciler().activate(KEY, "ext-proc-0", T0);
